@@ -3,7 +3,7 @@ import type { RangeList } from './range-list.js';
 /**
  * Maps positions of the ascending order of an IPv4 range list to addresses in near-constant time: a table over the
  * high bits of the position names the first range a bucket can fall in, and a short binary search between that
- * range and the next bucket's finishes the lookup. The table has about sixteen buckets per range (capped at 2^22), so
+ * range and the next bucket's finishes the lookup. The table has about eight buckets per range (capped at 2^22), so
  * its size follows the number of ranges, not of addresses.
  * @internal
  */
@@ -25,7 +25,7 @@ export class Ipv4IndexLocator {
     this.last = list.length - 1;
     const total = Number(list.size);
     let want = 1;
-    while (want < list.length * 16 && want < 1 << 22) want *= 2;
+    while (want < list.length * 8 && want < 1 << 22) want *= 2;
     let bits = 0;
     while (2 ** bits < total) bits++;
     this.shift = Math.max(0, bits - Math.log2(want));
