@@ -1,6 +1,7 @@
 /**
  * `@scanplane/core`: the pure logic of scanplane — target parsing, address sets, preparation (scope, resolution,
- * dedup) and task planning — behind small ports, each with an in-memory implementation.
+ * dedup), task planning, the task lifecycle, the orchestrator and the worker runtime — behind small ports (store,
+ * ledger, queue, launcher, worker registry, lock, resolver, clock), each with an in-memory implementation.
  *
  * @example
  * ```ts
@@ -10,6 +11,8 @@
  * ```
  * @module
  */
+
+export { type Clock, createManualClock, type ManualClock, systemClock } from './clock/clock.js';
 export { ERROR_CODES, type ErrorCode, type ErrorCodeInfo, isErrorCode } from './errors/error-codes.js';
 export {
   isScanplaneError,
@@ -18,13 +21,64 @@ export {
   type ScanplaneErrorOptions,
   toScanplaneError,
 } from './errors/scanplane-error.js';
+export { createMemoryLock } from './memory/memory-lock.js';
+export {
+  createMemoryQueue,
+  type DeadLetter,
+  type MemoryQueue,
+  type MemoryQueueOptions,
+} from './memory/memory-queue.js';
+export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './memory/memory-store.js';
+export { createEmbedded, type Embedded, type EmbeddedOptions } from './orchestrator/embedded.js';
+export type { ScanplaneEvents } from './orchestrator/events.js';
+export type { LifecycleOutcome } from './orchestrator/lifecycle.js';
+export {
+  createOrchestrator,
+  type DedupMode,
+  type Orchestrator,
+  type OrchestratorHealth,
+  type OrchestratorOptions,
+  type ProjectStatus,
+  type StopResult,
+  type SubmitOptions,
+  type SubmitResult,
+  type SubmitSummary,
+} from './orchestrator/orchestrator.js';
 export { type PlannedTask, type PlanTasksOptions, planTasks } from './plan/plan-tasks.js';
 export { PortSet, type Protocol } from './plan/port-set.js';
 export { type TaskKeyParts, taskKey } from './plan/task-key.js';
+export type { HealthReport } from './ports/health.js';
+export type { CoverageRecord, Ledger } from './ports/ledger.js';
+export type { Lock, LockLease } from './ports/lock.js';
+export type {
+  LaunchDescription,
+  LauncherCapabilities,
+  LauncherEvent,
+  LaunchResult,
+  LogLine,
+  TaskLauncher,
+} from './ports/task-launcher.js';
+export type {
+  CancelNotice,
+  QueueCapabilities,
+  QueueConsumer,
+  QueueDelivery,
+  QueueMessage,
+  TaskQueue,
+} from './ports/task-queue.js';
+export type { ClaimRequest, CreateTasksResult, TaskQuery, TaskStore } from './ports/task-store.js';
+export type { WorkerInfo, WorkerRegistry } from './ports/worker-registry.js';
 export { createDnsResolver, type DnsResolverOptions } from './resolver/dns-resolver.js';
 export { type HostMap, type HostMapEntry, parseHostsFile } from './resolver/host-map.js';
 export type { ResolveError, ResolveOptions, ResolveResult, Resolver } from './resolver/resolver.js';
 export { createStaticResolver } from './resolver/static-resolver.js';
+export {
+  createTcpConnectScanner,
+  type OpenPort,
+  scanTcp,
+  type TcpScanOptions,
+  type TcpScanResult,
+} from './scanner/tcp-connect-scanner.js';
 export {
   type AddressChunk,
   type AddressRange,
@@ -76,3 +130,49 @@ export {
   targetsFromList,
   targetsFromText,
 } from './targets/target-input.js';
+export {
+  decidePlatformEvent,
+  type PlatformEvent,
+  type PlatformEventDecision,
+} from './tasks/platform-event.js';
+export {
+  ACTIVE_STATUSES,
+  DEFAULT_TIMEOUTS,
+  isTerminal,
+  type NewTask,
+  type ScanTask,
+  TASK_STATUSES,
+  type TaskError,
+  type TaskHandle,
+  type TaskStatus,
+  type TaskTarget,
+  type TaskTimeouts,
+  type TaskTransition,
+  TERMINAL_STATUSES,
+} from './tasks/task.js';
+export {
+  applyTransition,
+  canTransition,
+  DEFAULT_RETRY_POLICY,
+  failureTransition,
+  isRetryableError,
+  type RetryPolicy,
+  retryDelay,
+  type TaskPatch,
+  TRANSITIONS,
+  type TransitionRequest,
+} from './tasks/transitions.js';
+export {
+  COMMAND_OPTIONS_VARIABLE,
+  type CommandOptions,
+  commandOptionsFor,
+  type EntrypointHandler,
+  type EntrypointOptions,
+  EXIT_CODES,
+  MAX_CHUNKS,
+  parseCommandOptions,
+  runEntrypoint,
+} from './worker/entrypoint.js';
+export { createInProcessLauncher, type InProcessLauncherOptions } from './worker/in-process-launcher.js';
+export type { TaskContext, TaskHandler } from './worker/task-handler.js';
+export { createWorker, type Worker, type WorkerOptions } from './worker/worker.js';

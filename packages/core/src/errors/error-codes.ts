@@ -7,7 +7,10 @@
  * - `NOT_FOUND`: a named record or file does not exist; `CONFLICT`: the operation conflicts with current state;
  * - `INVALID_TRANSITION`: a task state change the transition table does not allow;
  * - `TIMEOUT`: an operation exceeded its time limit (retryable); `ABORTED`: cancelled through its AbortSignal;
- * - `UNAVAILABLE`: a backing system could not be reached (retryable); `INTERNAL`: a bug or unexpected condition.
+ * - `UNAVAILABLE`: a backing system could not be reached (retryable); `INTERNAL`: a bug or unexpected condition;
+ * - task outcomes: `START_TIMEOUT` (a requested task never started), `LEASE_EXPIRED` (its heartbeats stopped),
+ *   `TASK_TIMEOUT` (it ran past its time limit), `TASK_FAILED` (the handler or container failed), `CANCELLED`,
+ *   `LAUNCH_FAILED` (a launcher could not start it), `INVALID_COMMAND` (a worker got command options it cannot run).
  *
  * @example
  * ```ts
@@ -27,7 +30,14 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'ABORTED'
   | 'UNAVAILABLE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'START_TIMEOUT'
+  | 'LEASE_EXPIRED'
+  | 'TASK_TIMEOUT'
+  | 'TASK_FAILED'
+  | 'CANCELLED'
+  | 'LAUNCH_FAILED'
+  | 'INVALID_COMMAND';
 
 /**
  * What {@link ERROR_CODES} says about one code.
@@ -80,6 +90,20 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   UNAVAILABLE: { retryable: true, summary: 'unavailable' },
   /** A bug or an unexpected condition inside scanplane; the message says what. */
   INTERNAL: { retryable: false, summary: 'internal error' },
+  /** A task was requested from a launcher but never reported as started within its start timeout. */
+  START_TIMEOUT: { retryable: true, summary: 'task did not start in time' },
+  /** A started task's lease expired: its worker stopped sending heartbeats (it died or lost its connection). */
+  LEASE_EXPIRED: { retryable: true, summary: 'task lease expired' },
+  /** A task ran past its time limit. */
+  TASK_TIMEOUT: { retryable: false, summary: 'task timed out' },
+  /** The task's handler, process or container failed. */
+  TASK_FAILED: { retryable: false, summary: 'task failed' },
+  /** The task was cancelled (by cancel, stop or shutdown). */
+  CANCELLED: { retryable: false, summary: 'cancelled' },
+  /** A launcher could not start the task. */
+  LAUNCH_FAILED: { retryable: true, summary: 'launch failed' },
+  /** A worker received command options it cannot run (malformed, or out of range). */
+  INVALID_COMMAND: { retryable: false, summary: 'invalid command options' },
 };
 
 /**

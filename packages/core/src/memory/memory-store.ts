@@ -1,0 +1,400 @@
+import { randomUUID } from 'node:crypto';
+import { ScanplaneError } from '../errors/scanplane-error.js';
+import type { HealthReport } from '../ports/health.js';
+import type { CoverageRecord, Ledger } from '../ports/ledger.js';
+import type { ClaimRequest, CreateTasksResult, TaskQuery, TaskStore } from '../ports/task-store.js';
+import type { WorkerInfo, WorkerRegistry } from '../ports/worker-registry.js';
+import { AddressSet } from '../targets/address-set.js';
+import {
+  DEFAULT_TIMEOUTS,
+  isTerminal,
+  type NewTask,
+  type ScanTask,
+  TASK_STATUSES,
+  type TaskStatus,
+} from '../tasks/task.js';
+import { applyTransition, type TransitionRequest } from '../tasks/transitions.js';
+
+/**
+ * The in-memory store: task store, ledger and worker registry in one object, like the Postgres adapter. It is the
+ * embedded default — nothing to install — and what unit tests of scan policy run against. State lives in this
+ * process only.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore } from '@scanplane/core';
+ * const store = createMemoryStore();
+ * const { created } = await store.create([{ project: 'acme', kind: 'tcp-connect', idempotencyKey: 'k1' }], { at: Date.now() });
+ * ```
+ */
+export type MemoryStore = TaskStore & Ledger & WorkerRegistry;
+
+/**
+ * Options for {@link createMemoryStore}.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore, type MemoryStoreOptions } from '@scanplane/core';
+ * const options: MemoryStoreOptions = { maxPayloadBytes: 65_536 };
+ * const store = createMemoryStore(options);
+ * ```
+ */
+export interface MemoryStoreOptions {
+  /** Largest JSON size of a task's payload or result. Default 1 MiB. */
+  maxPayloadBytes?: number;
+}
+
+/**
+ * Creates an empty {@link MemoryStore}.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore } from '@scanplane/core';
+ * const store = createMemoryStore();
+ * await store.health(); // { ok: true, component: 'store', … }
+ * ```
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+  const tasks = new Map<string, ScanTask>();
+  const order: string[] = []; // creation order, for listing
+  const activeKeys = new Map<string, string>(); // project \0 key → task id
+  const byProject = new Map<string, Set<string>>();
+  const active = new Set<string>(); // ids of active tasks (for the reaper and coverage)
+  const queued = new Set<string>(); // ids of queued tasks (for claims)
+  const targetSets = new Map<string, AddressSet>(); // active task id → its target as a set
+  const scanned = new Map<string, CoverageRecord[]>();
+  const scannedSets = new WeakMap<CoverageRecord, AddressSet>();
+  const hostnames = new Map<string, Map<string, string[]>>();
+  const workers = new Map<string, WorkerInfo>();
+
+  const keyOf = (project: string, key: string): string => `${project}\u0000${key}`;
+
+  const index = (before: ScanTask | undefined, after: ScanTask): void => {
+    if (before === undefined || isTerminal(before.status) !== isTerminal(after.status)) {
+      if (isTerminal(after.status)) {
+        active.delete(after.id);
+        targetSets.delete(after.id);
+        if (activeKeys.get(keyOf(after.project, after.idempotencyKey)) === after.id) {
+          activeKeys.delete(keyOf(after.project, after.idempotencyKey));
+        }
+      } else {
+        active.add(after.id);
+      }
+    }
+    if (after.status === 'queued') queued.add(after.id);
+    else queued.delete(after.id);
+  };
+
+  const checkSize = (what: string, value: unknown, taskId?: string): void => {
+    if (value === undefined) return;
+    const size = JSON.stringify(value)?.length ?? 0;
+    if (size > maxPayloadBytes) {
+      throw new ScanplaneError(
+        'INVALID_ARGUMENT',
+        `${what} of ${taskId ?? 'a new task'} is ${size} bytes of JSON, above the limit of ${maxPayloadBytes}`,
+        { details: { taskId: taskId ?? null, size, limit: maxPayloadBytes } },
+      );
+    }
+  };
+
+  const mustGet = (id: string): ScanTask => {
+    const task = tasks.get(id);
+    if (task === undefined)
+      throw new ScanplaneError('NOT_FOUND', `no task ${id}`, { details: { taskId: id } });
+    return task;
+  };
+
+  const commit = (before: ScanTask, after: ScanTask): ScanTask => {
+    Object.freeze(after);
+    tasks.set(after.id, after);
+    index(before, after);
+    return after;
+  };
+
+  const matches = (task: ScanTask, query: TaskQuery): boolean =>
+    (query.status === undefined || query.status.includes(task.status)) &&
+    (query.scanId === undefined || task.scanId === query.scanId) &&
+    (query.organizationId === undefined || (task.organizationIds ?? []).includes(query.organizationId)) &&
+    (query.kind === undefined || task.kind === query.kind) &&
+    (query.project === undefined || task.project === query.project);
+
+  const candidates = (query: TaskQuery): Iterable<string> => {
+    if (query.ids !== undefined) return query.ids;
+    if (query.project !== undefined) return byProject.get(query.project) ?? [];
+    return order;
+  };
+
+  const overlapping = (
+    records: Iterable<[CoverageRecord, AddressSet]>,
+    query: AddressSet,
+  ): CoverageRecord[] => {
+    const out: CoverageRecord[] = [];
+    for (const [record, set] of records) if (!set.intersect(query).isEmpty) out.push(record);
+    return out;
+  };
+
+  const started = Date.now();
+  const health = async (component: string): Promise<HealthReport> => ({
+    ok: true,
+    component,
+    detail: `memory: ${tasks.size} tasks, ${active.size} active, up ${Math.round((Date.now() - started) / 1000)} s`,
+    latencyMs: 0,
+  });
+
+  return {
+    name: 'memory',
+
+    async create(newTasks: readonly NewTask[], { at }: { at: number }): Promise<CreateTasksResult> {
+      for (const task of newTasks) checkSize('payload', task.payload, task.id);
+      const created: ScanTask[] = [];
+      const existing: ScanTask[] = [];
+      for (const input of newTasks) {
+        const key = keyOf(input.project, input.idempotencyKey);
+        const holder = activeKeys.get(key);
+        if (holder !== undefined) {
+          existing.push(mustGet(holder));
+          continue;
+        }
+        const id = input.id ?? randomUUID();
+        if (tasks.has(id))
+          throw new ScanplaneError('CONFLICT', `task ${id} already exists`, { details: { taskId: id } });
+        const status = input.status ?? 'created';
+        const task: ScanTask = {
+          id,
+          project: input.project,
+          kind: input.kind,
+          status,
+          attempt: 0,
+          maxAttempts: input.maxAttempts ?? 3,
+          priority: input.priority ?? 1,
+          idempotencyKey: input.idempotencyKey,
+          version: 1,
+          timeouts:
+            input.timeouts === undefined ? DEFAULT_TIMEOUTS : { ...DEFAULT_TIMEOUTS, ...input.timeouts },
+          createdAt: at,
+          history: [{ to: status, at, reason: 'created' }],
+        };
+        if (status === 'queued') task.queuedAt = at;
+        if (input.scanId !== undefined) task.scanId = input.scanId;
+        if (input.organizationIds !== undefined) task.organizationIds = [...input.organizationIds];
+        if (input.target !== undefined) task.target = input.target;
+        if (input.payload !== undefined) task.payload = input.payload;
+        Object.freeze(task);
+        tasks.set(id, task);
+        order.push(id);
+        let projectSet = byProject.get(task.project);
+        if (projectSet === undefined) {
+          projectSet = new Set();
+          byProject.set(task.project, projectSet);
+        }
+        projectSet.add(id);
+        activeKeys.set(key, id);
+        index(undefined, task);
+        created.push(task);
+      }
+      return { created, existing };
+    },
+
+    async get(id) {
+      return tasks.get(id);
+    },
+
+    async transition(id: string, request: TransitionRequest): Promise<ScanTask> {
+      const before = mustGet(id);
+      checkSize('result', request.patch?.result, id);
+      return commit(before, applyTransition(before, request));
+    },
+
+    async claim(request: ClaimRequest): Promise<ScanTask[]> {
+      const ready: ScanTask[] = [];
+      for (const id of queued) {
+        const task = tasks.get(id) as ScanTask;
+        if ((task.notBefore ?? 0) > request.at) continue;
+        if (request.kinds !== undefined && !request.kinds.includes(task.kind)) continue;
+        if (request.project !== undefined && task.project !== request.project) continue;
+        ready.push(task);
+      }
+      ready.sort(
+        (a, b) => b.priority - a.priority || (a.queuedAt ?? 0) - (b.queuedAt ?? 0) || (a.id < b.id ? -1 : 1),
+      );
+      return ready.slice(0, request.limit).map((task) =>
+        commit(
+          task,
+          applyTransition(task, {
+            to: 'started',
+            from: ['queued'],
+            at: request.at,
+            reason: 'claimed',
+            patch: {
+              workerId: request.workerId,
+              leaseExpiresAt: request.at + request.leaseMs,
+              lastHeartbeatAt: request.at,
+            },
+          }),
+        ),
+      );
+    },
+
+    async heartbeat(id, { workerId, at, leaseMs }) {
+      const task = mustGet(id);
+      if (task.status !== 'started' || task.workerId !== workerId) {
+        throw new ScanplaneError(
+          'CONFLICT',
+          `task ${id} is ${task.status}${task.workerId ? ` (worker ${task.workerId})` : ''}, not started by ${workerId}`,
+          { details: { taskId: id, status: task.status } },
+        );
+      }
+      const next: ScanTask = {
+        ...task,
+        lastHeartbeatAt: at,
+        leaseExpiresAt: at + leaseMs,
+        version: task.version + 1,
+      };
+      return commit(task, next);
+    },
+
+    async list(query) {
+      const out: ScanTask[] = [];
+      let skipping = query.after !== undefined;
+      // A project's id set keeps insertion order, which is creation order.
+      for (const id of candidates(query)) {
+        if (skipping) {
+          if (id === query.after) skipping = false;
+          continue;
+        }
+        const task = tasks.get(id);
+        if (task !== undefined && matches(task, query)) {
+          out.push(task);
+          if (query.limit !== undefined && out.length >= query.limit) break;
+        }
+      }
+      return out;
+    },
+
+    async count(query) {
+      const counts = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as Record<
+        TaskStatus,
+        number
+      >;
+      for (const id of candidates(query)) {
+        const task = tasks.get(id);
+        if (task !== undefined && matches(task, query)) counts[task.status]++;
+      }
+      return counts;
+    },
+
+    async expired(at, limit = Number.POSITIVE_INFINITY) {
+      const out: ScanTask[] = [];
+      for (const id of active) {
+        const task = tasks.get(id) as ScanTask;
+        const t = task.timeouts;
+        const late =
+          (task.status === 'created' && task.createdAt + t.startMs <= at) ||
+          (task.status === 'requested' && (task.requestedAt ?? task.createdAt) + t.startMs <= at) ||
+          (task.status === 'started' &&
+            ((task.leaseExpiresAt !== undefined && task.leaseExpiresAt <= at) ||
+              (task.startedAt ?? at) + t.runMs <= at));
+        if (late) {
+          out.push(task);
+          if (out.length >= limit) break;
+        }
+      }
+      return out;
+    },
+
+    async active(project, addresses) {
+      const query = AddressSet.parse(addresses);
+      const records: Array<[CoverageRecord, AddressSet]> = [];
+      for (const id of byProject.get(project) ?? []) {
+        if (!active.has(id)) continue;
+        const task = tasks.get(id) as ScanTask;
+        if (task.target === undefined) continue;
+        let set = targetSets.get(id);
+        if (set === undefined) {
+          set = AddressSet.parse(task.target.addresses);
+          targetSets.set(id, set);
+        }
+        records.push([
+          {
+            addresses: task.target.addresses,
+            ports: task.target.ports,
+            at: task.queuedAt ?? task.createdAt,
+            taskId: id,
+          },
+          set,
+        ]);
+      }
+      return overlapping(records, query);
+    },
+
+    async scanned(project, addresses, since) {
+      const query = AddressSet.parse(addresses);
+      const records: Array<[CoverageRecord, AddressSet]> = [];
+      for (const record of scanned.get(project) ?? []) {
+        if (record.at < since) continue;
+        let set = scannedSets.get(record);
+        if (set === undefined) {
+          set = AddressSet.parse(record.addresses);
+          scannedSets.set(record, set);
+        }
+        records.push([record, set]);
+      }
+      return overlapping(records, query);
+    },
+
+    async recordScanned(project, record) {
+      let list = scanned.get(project);
+      if (list === undefined) {
+        list = [];
+        scanned.set(project, list);
+      }
+      list.push(Object.freeze({ ...record }));
+    },
+
+    async recordHostnames(project, address, names) {
+      let map = hostnames.get(project);
+      if (map === undefined) {
+        map = new Map();
+        hostnames.set(project, map);
+      }
+      const list = map.get(address) ?? [];
+      for (const name of names) if (!list.includes(name)) list.push(name);
+      map.set(address, list);
+    },
+
+    async hostnames(project, address) {
+      return [...(hostnames.get(project)?.get(address) ?? [])];
+    },
+
+    async registerWorker(worker) {
+      workers.set(worker.id, {
+        ...worker,
+        currentTasks: [...worker.currentTasks],
+        addresses: [...worker.addresses],
+      });
+    },
+
+    async workerHeartbeat(id, { at, currentTasks }) {
+      const worker = workers.get(id);
+      if (worker !== undefined)
+        workers.set(id, { ...worker, lastSeenAt: at, currentTasks: [...currentTasks] });
+    },
+
+    async removeWorker(id) {
+      workers.delete(id);
+    },
+
+    async listWorkers({ at, staleAfterMs }) {
+      const out: WorkerInfo[] = [];
+      for (const [id, worker] of workers) {
+        if (worker.lastSeenAt + staleAfterMs < at) workers.delete(id);
+        else
+          out.push({ ...worker, currentTasks: [...worker.currentTasks], addresses: [...worker.addresses] });
+      }
+      return out;
+    },
+
+    health: () => health('store'),
+  };
+}

@@ -1,0 +1,107 @@
+import { type Clock, systemClock } from '../clock/clock.js';
+import { createMemoryQueue, type MemoryQueue } from '../memory/memory-queue.js';
+import { createMemoryStore, type MemoryStore } from '../memory/memory-store.js';
+import { createTcpConnectScanner } from '../scanner/tcp-connect-scanner.js';
+import type { RetryPolicy } from '../tasks/transitions.js';
+import type { TaskHandler } from '../worker/task-handler.js';
+import { createWorker, type Worker } from '../worker/worker.js';
+import { createOrchestrator, type Orchestrator } from './orchestrator.js';
+
+/**
+ * Options for {@link createEmbedded}.
+ *
+ * @example
+ * ```ts
+ * import { createEmbedded, type EmbeddedOptions } from '@scanplane/core';
+ * const options: EmbeddedOptions = { workers: 2, concurrency: 32 };
+ * ```
+ */
+export interface EmbeddedOptions {
+  /** The task handler. Default the TCP connect scanner. */
+  handler?: TaskHandler;
+  /** In-process workers. Default 1. */
+  workers?: number;
+  /** Tasks per worker at once. Default 64. */
+  concurrency?: number;
+  clock?: Clock;
+  retryPolicy?: RetryPolicy;
+  /** Reaper period. Default 1000 ms. */
+  intervalMs?: number;
+}
+
+/**
+ * The embedded deployment: everything in this process, nothing to install.
+ *
+ * @example
+ * ```ts
+ * import { createEmbedded } from '@scanplane/core';
+ * const embedded = createEmbedded();
+ * await embedded.close();
+ * ```
+ */
+export interface Embedded {
+  store: MemoryStore;
+  queue: MemoryQueue;
+  orchestrator: Orchestrator;
+  workers: Worker[];
+  /** Stops workers (gracefully), loops and the queue. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates and starts the embedded deployment: an in-memory store (also ledger and worker registry), an in-memory
+ * queue, the orchestrator with its reaper, and in-process workers running the handler (the TCP connect scanner by
+ * default).
+ *
+ * @example
+ * ```ts
+ * import { createEmbedded } from '@scanplane/core';
+ * const { orchestrator, close } = createEmbedded({ workers: 2 });
+ * const { taskIds } = await orchestrator.submit('lab', ['127.0.0.1'], { ports: '22,80,443' });
+ * await orchestrator.waitForIdle('lab');
+ * await close();
+ * ```
+ */
+export function createEmbedded(options: EmbeddedOptions = {}): Embedded {
+  const clock = options.clock ?? systemClock;
+  const store = createMemoryStore();
+  const queue = createMemoryQueue({ clock });
+  const orchestrator = createOrchestrator({
+    store,
+    ledger: store,
+    registry: store,
+    queue,
+    clock,
+    intervalMs: options.intervalMs ?? 1000,
+    ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
+  });
+  const handler = options.handler ?? createTcpConnectScanner();
+  const workers = Array.from({ length: Math.max(1, options.workers ?? 1) }, (_, i) =>
+    createWorker({
+      store,
+      ledger: store,
+      registry: store,
+      queue,
+      handler,
+      clock,
+      concurrency: options.concurrency ?? 64,
+      id: `embedded-${i + 1}`,
+      events: orchestrator.events,
+      ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
+    }),
+  );
+  orchestrator.start();
+  const started = Promise.all(workers.map((worker) => worker.start()));
+  return {
+    store,
+    queue,
+    orchestrator,
+    workers,
+    async close() {
+      await started;
+      await Promise.all(workers.map((worker) => worker.stop({ graceMs: 5000 })));
+      await orchestrator.close();
+      await queue.close();
+    },
+  };
+}

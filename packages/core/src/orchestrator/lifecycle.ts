@@ -1,0 +1,151 @@
+import type { EventEmitter } from 'eventemitter3';
+import type { Clock } from '../clock/clock.js';
+import { isScanplaneError } from '../errors/scanplane-error.js';
+import type { Ledger } from '../ports/ledger.js';
+import type { TaskStore } from '../ports/task-store.js';
+import { decidePlatformEvent, type PlatformEvent } from '../tasks/platform-event.js';
+import type { ScanTask, TaskError } from '../tasks/task.js';
+import { failureTransition, type RetryPolicy, type TransitionRequest } from '../tasks/transitions.js';
+import type { ScanplaneEvents } from './events.js';
+
+/**
+ * What became of a platform event or a completion: applied (with the new record), or ignored and why.
+ *
+ * @example
+ * ```ts
+ * import type { LifecycleOutcome } from '@scanplane/core';
+ * function wasApplied(outcome: LifecycleOutcome): boolean {
+ *   return outcome.outcome === 'applied';
+ * }
+ * ```
+ */
+export type LifecycleOutcome =
+  | {
+      /** The task changed. */
+      outcome: 'applied';
+      task: ScanTask;
+    }
+  | {
+      /** Nothing changed. */
+      outcome: 'duplicate' | 'stale' | 'missing';
+      reason: string;
+    };
+
+/**
+ * The one place where task transitions are committed: it applies them through the store (guarded, versioned),
+ * emits the events, records scanned coverage when a target task finishes, turns failures into retries or final
+ * failures by the retry policy, and applies platform events with optimistic concurrency (re-reading and deciding
+ * again when another writer got there first). The orchestrator, the workers and the scheduler share it.
+ * @internal
+ */
+export class TaskLifecycle {
+  readonly store: TaskStore;
+  readonly ledger: Ledger | undefined;
+  readonly clock: Clock;
+  readonly events: EventEmitter<ScanplaneEvents>;
+  readonly retryPolicy: RetryPolicy | undefined;
+  readonly random: () => number;
+
+  constructor(options: {
+    store: TaskStore;
+    ledger?: Ledger;
+    clock: Clock;
+    events: EventEmitter<ScanplaneEvents>;
+    retryPolicy?: RetryPolicy;
+    random?: () => number;
+  }) {
+    this.store = options.store;
+    this.ledger = options.ledger;
+    this.clock = options.clock;
+    this.events = options.events;
+    this.retryPolicy = options.retryPolicy;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Emits the events of a change. */
+  announce(task: ScanTask, retry = false): void {
+    const transition = task.history[task.history.length - 1];
+    if (transition !== undefined) this.events.emit('task:transition', task, transition);
+    this.events.emit(`task:${task.status}`, task);
+    if (retry) this.events.emit('task:retry', task);
+  }
+
+  /** Commits a transition and announces it. */
+  async transition(id: string, request: TransitionRequest): Promise<ScanTask> {
+    const task = await this.store.transition(id, request);
+    this.announce(task, request.to === 'queued' && request.patch?.error !== undefined);
+    if (task.status === 'finished') await this.#recordScanned(task);
+    return task;
+  }
+
+  /** `started → finished` with a result. A task cancelled meanwhile stays cancelled (returns `stale`). */
+  async finish(task: ScanTask, result: unknown, reason = 'finished'): Promise<LifecycleOutcome> {
+    return this.#guarded(() =>
+      this.transition(task.id, {
+        to: 'finished',
+        from: ['started', 'requested'],
+        at: this.clock.now(),
+        reason,
+        ...(result === undefined ? {} : { patch: { result } }),
+      }),
+    );
+  }
+
+  /** A failed attempt: back to `queued` with backoff when retryable with attempts left, else `failed`. */
+  async fail(task: ScanTask, error: TaskError, reason?: string): Promise<LifecycleOutcome> {
+    const request = failureTransition(task, error, this.clock.now(), {
+      ...(this.retryPolicy === undefined ? {} : { policy: this.retryPolicy }),
+      random: this.random,
+      ...(reason === undefined ? {} : { reason }),
+    });
+    return this.#guarded(() => this.transition(task.id, request));
+  }
+
+  /** Applies a platform event: duplicates and stale events are ignored (and announced as such), never applied. */
+  async applyPlatformEvent(taskId: string, event: PlatformEvent): Promise<LifecycleOutcome> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const task = await this.store.get(taskId);
+      if (task === undefined) return { outcome: 'missing', reason: `no task ${taskId}` };
+      const decision = decidePlatformEvent(task, event, {
+        ...(this.retryPolicy === undefined ? {} : { policy: this.retryPolicy }),
+        random: this.random,
+      });
+      if (decision.outcome !== 'apply') {
+        this.events.emit('task:event-ignored', taskId, event, decision.outcome, decision.reason);
+        return decision;
+      }
+      try {
+        return { outcome: 'applied', task: await this.transition(taskId, decision.request) };
+      } catch (error) {
+        // Another writer changed the task between our read and write: read again and decide again.
+        if (isScanplaneError(error) && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION'))
+          continue;
+        throw error;
+      }
+    }
+    const reason = `task ${taskId} kept changing; event ${event.type} not applied`;
+    this.events.emit('task:event-ignored', taskId, event, 'stale', reason);
+    return { outcome: 'stale', reason };
+  }
+
+  async #guarded(change: () => Promise<ScanTask>): Promise<LifecycleOutcome> {
+    try {
+      return { outcome: 'applied', task: await change() };
+    } catch (error) {
+      if (isScanplaneError(error) && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION')) {
+        return { outcome: 'stale', reason: error.message };
+      }
+      throw error;
+    }
+  }
+
+  async #recordScanned(task: ScanTask): Promise<void> {
+    if (this.ledger === undefined || task.target === undefined) return;
+    await this.ledger.recordScanned(task.project, {
+      addresses: task.target.addresses,
+      ports: task.target.ports,
+      at: task.finishedAt ?? this.clock.now(),
+      taskId: task.id,
+    });
+  }
+}

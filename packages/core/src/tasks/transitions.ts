@@ -1,0 +1,248 @@
+import { ERROR_CODES, isErrorCode } from '../errors/error-codes.js';
+import { ScanplaneError } from '../errors/scanplane-error.js';
+import { isTerminal, type ScanTask, type TaskError, type TaskHandle, type TaskStatus } from './task.js';
+
+/**
+ * The one table of allowed moves. Anything else is refused with `INVALID_TRANSITION`; terminal states allow nothing.
+ * `queued → started` is a worker claiming pulled work; `queued → requested` is a launcher starting pushed work;
+ * `requested → finished | failed` covers a platform that reports the end before (or instead of) the start; the moves
+ * back to `queued` are retries.
+ *
+ * @example
+ * ```ts
+ * import { TRANSITIONS } from '@scanplane/core';
+ * TRANSITIONS.started; // ['finished', 'failed', 'queued', 'cancelled']
+ * ```
+ */
+export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = Object.freeze({
+  created: Object.freeze(['queued', 'requested', 'failed', 'cancelled'] as TaskStatus[]),
+  queued: Object.freeze(['requested', 'started', 'failed', 'cancelled'] as TaskStatus[]),
+  requested: Object.freeze(['started', 'queued', 'finished', 'failed', 'cancelled'] as TaskStatus[]),
+  started: Object.freeze(['finished', 'failed', 'queued', 'cancelled'] as TaskStatus[]),
+  finished: Object.freeze([] as TaskStatus[]),
+  failed: Object.freeze([] as TaskStatus[]),
+  cancelled: Object.freeze([] as TaskStatus[]),
+});
+
+/**
+ * Whether the table allows `from → to`.
+ *
+ * @example
+ * ```ts
+ * import { canTransition } from '@scanplane/core';
+ * canTransition('finished', 'started'); // false
+ * ```
+ */
+export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/**
+ * Fields a transition may set along with the status.
+ *
+ * @example
+ * ```ts
+ * import type { TaskPatch } from '@scanplane/core';
+ * const patch: TaskPatch = { workerId: 'w1', leaseExpiresAt: Date.now() + 30_000 };
+ * ```
+ */
+export interface TaskPatch {
+  workerId?: string;
+  leaseExpiresAt?: number;
+  lastHeartbeatAt?: number;
+  handle?: TaskHandle;
+  result?: unknown;
+  error?: TaskError;
+  notBefore?: number;
+}
+
+/**
+ * A guarded status change: to what, why, when, from which statuses (default: any the table allows) and, for
+ * optimistic concurrency, the version the caller read.
+ *
+ * @example
+ * ```ts
+ * import type { TransitionRequest } from '@scanplane/core';
+ * const claim: TransitionRequest = {
+ *   to: 'started',
+ *   from: ['queued'],
+ *   at: Date.now(),
+ *   reason: 'claimed by w1',
+ *   patch: { workerId: 'w1', leaseExpiresAt: Date.now() + 30_000 },
+ * };
+ * ```
+ */
+export interface TransitionRequest {
+  to: TaskStatus;
+  reason: string;
+  /** Epoch milliseconds. */
+  at: number;
+  /** Allow the move only from these statuses (further restricting the table). */
+  from?: readonly TaskStatus[];
+  /** Allow the move only if the task still has this version. */
+  expectedVersion?: number;
+  patch?: TaskPatch;
+}
+
+/**
+ * Applies a transition to a task record and returns the new record (the input is not changed), or throws:
+ * `NOT_FOUND`-free, pure. `INVALID_TRANSITION` when the table or `from` forbids it, `CONFLICT` when the version moved.
+ * Timestamps follow the target: `queuedAt` (first time only, so the queue stays first-in first-out), `requestedAt`,
+ * `startedAt`, `finishedAt`; the attempt counts up when an attempt begins (entering `requested`, or `started` without
+ * passing `requested`); leaving `started` clears the lease; every change adds one to `version` and a history entry.
+ *
+ * @throws {@link ScanplaneError} `INVALID_TRANSITION` or `CONFLICT`.
+ * @example
+ * ```ts
+ * import { applyTransition } from '@scanplane/core';
+ * declare const task: import('@scanplane/core').ScanTask;
+ * const next = applyTransition(task, { to: 'cancelled', at: Date.now(), reason: 'stopped by operator' });
+ * ```
+ */
+export function applyTransition(task: ScanTask, request: TransitionRequest): ScanTask {
+  const { to, at } = request;
+  if (request.expectedVersion !== undefined && request.expectedVersion !== task.version) {
+    throw new ScanplaneError(
+      'CONFLICT',
+      `task ${task.id} changed (version ${task.version}, expected ${request.expectedVersion})`,
+      { details: { taskId: task.id, version: task.version, expectedVersion: request.expectedVersion } },
+    );
+  }
+  if (
+    !canTransition(task.status, to) ||
+    (request.from !== undefined && !request.from.includes(task.status))
+  ) {
+    throw invalidTransition(task, to, request);
+  }
+  const next: ScanTask = { ...task, status: to, version: task.version + 1 };
+  const patch = request.patch;
+  if (patch !== undefined) {
+    for (const key of Object.keys(patch) as Array<keyof TaskPatch>) {
+      const value = patch[key];
+      if (value === undefined) delete next[key];
+      else (next as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  if (to === 'queued' && next.queuedAt === undefined) next.queuedAt = at;
+  if (to === 'requested') {
+    next.requestedAt = at;
+    next.attempt = task.attempt + 1;
+  }
+  if (to === 'started') {
+    next.startedAt = at;
+    if (task.status !== 'requested') next.attempt = task.attempt + 1;
+  }
+  if (task.status === 'started' && to !== 'started') {
+    if (patch?.leaseExpiresAt === undefined) delete next.leaseExpiresAt;
+  }
+  if (to === 'queued' && task.status !== 'created') {
+    // A retry: the worker and handle belonged to the last attempt.
+    delete next.workerId;
+    if (patch?.handle === undefined) delete next.handle;
+  }
+  if (isTerminal(to)) next.finishedAt = at;
+  next.history = [...task.history, { from: task.status, to, at, reason: request.reason }];
+  return next;
+}
+
+function invalidTransition(task: ScanTask, to: TaskStatus, request: TransitionRequest): ScanplaneError {
+  const allowed = request.from === undefined ? '' : ` (only from ${request.from.join(', ')})`;
+  return new ScanplaneError(
+    'INVALID_TRANSITION',
+    `task ${task.id} cannot move from ${task.status} to ${to}${allowed}${isTerminal(task.status) ? `: ${task.status} is final` : ''}`,
+    { details: { taskId: task.id, from: task.status, to } },
+  );
+}
+
+/**
+ * Retry backoff: exponential from `baseMs`, capped at `maxMs`, with jitter (each delay is drawn between half and
+ * all of its exponential value).
+ *
+ * @example
+ * ```ts
+ * import type { RetryPolicy } from '@scanplane/core';
+ * const policy: RetryPolicy = { baseMs: 2_000, maxMs: 300_000 };
+ * ```
+ */
+export interface RetryPolicy {
+  /** First delay. Default 1000. */
+  baseMs: number;
+  /** Largest delay. Default 300000. */
+  maxMs: number;
+}
+
+/**
+ * The default {@link RetryPolicy}: 1 s, doubling, at most 5 minutes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_RETRY_POLICY } from '@scanplane/core';
+ * DEFAULT_RETRY_POLICY.baseMs; // 1000
+ * ```
+ */
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({ baseMs: 1000, maxMs: 300_000 });
+
+/**
+ * The delay before retry number `attempt` (1 for the first retry).
+ *
+ * @example
+ * ```ts
+ * import { retryDelay } from '@scanplane/core';
+ * retryDelay(3, { baseMs: 1000, maxMs: 60_000 }, () => 1); // 4000
+ * ```
+ */
+export function retryDelay(
+  attempt: number,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  random = Math.random,
+): number {
+  const exponential = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential / 2 + (exponential / 2) * random());
+}
+
+/**
+ * Whether an error is worth another attempt: its own `retryable` flag, else its code's default.
+ *
+ * @example
+ * ```ts
+ * import { isRetryableError } from '@scanplane/core';
+ * isRetryableError({ code: 'LEASE_EXPIRED', message: 'no heartbeat' }); // true
+ * ```
+ */
+export function isRetryableError(error: TaskError): boolean {
+  if (error.retryable !== undefined) return error.retryable;
+  return isErrorCode(error.code) ? ERROR_CODES[error.code].retryable : false;
+}
+
+/**
+ * The transition for a failed attempt: back to `queued` with a backoff when the error is retryable and attempts
+ * are left, otherwise `failed`. The error is recorded either way.
+ *
+ * @example
+ * ```ts
+ * import { failureTransition } from '@scanplane/core';
+ * declare const task: import('@scanplane/core').ScanTask;
+ * const request = failureTransition(task, { code: 'LEASE_EXPIRED', message: 'worker died' }, Date.now());
+ * request.to; // 'queued' while attempts remain
+ * ```
+ */
+export function failureTransition(
+  task: ScanTask,
+  error: TaskError,
+  at: number,
+  options: { policy?: RetryPolicy; random?: () => number; reason?: string } = {},
+): TransitionRequest {
+  const retry = isRetryableError(error) && task.attempt < task.maxAttempts;
+  const reason = options.reason ?? `${error.code}: ${error.message}`;
+  if (retry) {
+    const delay = retryDelay(task.attempt, options.policy, options.random);
+    return {
+      to: 'queued',
+      at,
+      reason: `${reason} (attempt ${task.attempt} of ${task.maxAttempts}, retry in ${delay} ms)`,
+      expectedVersion: task.version,
+      patch: { error, notBefore: at + delay },
+    };
+  }
+  return { to: 'failed', at, reason, expectedVersion: task.version, patch: { error } };
+}

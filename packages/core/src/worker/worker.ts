@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { networkInterfaces, hostname as osHostname } from 'node:os';
+import { EventEmitter } from 'eventemitter3';
+import { type Clock, systemClock } from '../clock/clock.js';
+import { isScanplaneError } from '../errors/scanplane-error.js';
+import type { ScanplaneEvents } from '../orchestrator/events.js';
+import { TaskLifecycle } from '../orchestrator/lifecycle.js';
+import type { Ledger } from '../ports/ledger.js';
+import type { QueueConsumer, QueueDelivery, TaskQueue } from '../ports/task-queue.js';
+import type { TaskStore } from '../ports/task-store.js';
+import type { WorkerRegistry } from '../ports/worker-registry.js';
+import { messageFor } from '../tasks/queue-message.js';
+import type { ScanTask, TaskError } from '../tasks/task.js';
+import type { RetryPolicy } from '../tasks/transitions.js';
+import { toTaskError } from './handler-error.js';
+import type { TaskHandler } from './task-handler.js';
+
+/**
+ * Options for {@link createWorker}.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryQueue, createMemoryStore, createTcpConnectScanner, type WorkerOptions } from '@scanplane/core';
+ * const store = createMemoryStore();
+ * const options: WorkerOptions = { store, ledger: store, registry: store, queue: createMemoryQueue(), handler: createTcpConnectScanner(), concurrency: 4 };
+ * ```
+ */
+export interface WorkerOptions {
+  store: TaskStore;
+  queue: TaskQueue;
+  handler: TaskHandler;
+  /** Records scanned coverage when a task finishes (dedup's "scanned when"). */
+  ledger?: Ledger;
+  /** Where the worker registers and heartbeats. */
+  registry?: WorkerRegistry;
+  /** Tasks run at once (the queue prefetch). Default 1, as long scans want. */
+  concurrency?: number;
+  /** Only these task kinds. */
+  kinds?: string[];
+  /** Lease per heartbeat; default each task's own `timeouts.leaseMs`. */
+  leaseMs?: number;
+  /** Heartbeat period. Default a third of the lease. */
+  heartbeatMs?: number;
+  /** Default `<hostname>-<random>`. */
+  id?: string;
+  hostname?: string;
+  addresses?: string[];
+  clock?: Clock;
+  retryPolicy?: RetryPolicy;
+  /** Share the orchestrator's emitter to see worker transitions there. */
+  events?: EventEmitter<ScanplaneEvents>;
+}
+
+/**
+ * A running worker.
+ *
+ * @example
+ * ```ts
+ * import type { Worker } from '@scanplane/core';
+ * async function drain(worker: Worker) {
+ *   await worker.stop({ graceMs: 10_000 });
+ * }
+ * ```
+ */
+export interface Worker {
+  readonly id: string;
+  /** Ids of the tasks running now. */
+  readonly running: readonly string[];
+  /** Registers and starts consuming. */
+  start(): Promise<void>;
+  /**
+   * Graceful shutdown: stop taking tasks, let running ones finish for up to `graceMs` (default 30 s), then abort
+   * them (they go back to the queue as a retryable `ABORTED` failure) and deregister.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
+}
+
+interface Running {
+  task: ScanTask;
+  controller: AbortController;
+  /** Why the signal fired, once it has. */
+  abortedWith?: TaskError | 'cancelled';
+}
+
+/**
+ * Creates a pull-mode worker: it takes task ids from the queue, claims each task in the store (`queued → started`
+ * with a lease — a task already claimed, cancelled or finished is dropped, so a worker that joins after a stop can
+ * never run a stopped task), renews the lease with heartbeats, hands the handler an `AbortSignal` that fires on
+ * cancel (the queue's broadcast, or a heartbeat that finds the task cancelled), on the run time limit and on
+ * shutdown, records the result or the error (retrying by policy), and only then acknowledges the message. It
+ * registers in the worker registry and heartbeats there too.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryQueue, createMemoryStore, createWorker } from '@scanplane/core';
+ * const store = createMemoryStore();
+ * const worker = createWorker({ store, ledger: store, queue: createMemoryQueue(), handler: async () => ({ done: true }) });
+ * await worker.start();
+ * await worker.stop();
+ * ```
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  const clock = options.clock ?? systemClock;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const host = options.hostname ?? osHostname();
+  const id = options.id ?? `${host}-${randomUUID().slice(0, 8)}`;
+  const events = options.events ?? new EventEmitter<ScanplaneEvents>();
+  const lifecycle = new TaskLifecycle({
+    store: options.store,
+    ...(options.ledger === undefined ? {} : { ledger: options.ledger }),
+    clock,
+    events,
+    ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
+  });
+  const running = new Map<string, Running>();
+  const inFlight = new Set<Promise<void>>();
+  let consumer: QueueConsumer | undefined;
+  let offCancel: (() => void) | undefined;
+  let background: AbortController | undefined;
+  let stopping = false;
+
+  const leaseFor = (task: ScanTask): number => options.leaseMs ?? task.timeouts.leaseMs;
+  const heartbeatEvery = (task: ScanTask): number =>
+    options.heartbeatMs ?? Math.max(10, Math.floor(leaseFor(task) / 3));
+
+  const abort = (run: Running, why: TaskError | 'cancelled'): void => {
+    if (run.controller.signal.aborted) return;
+    run.abortedWith = why;
+    run.controller.abort(why === 'cancelled' ? new Error('cancelled') : new Error(why.message));
+  };
+
+  const republish = async (task: ScanTask): Promise<void> => {
+    await options.queue.publish([messageFor(task)]);
+  };
+
+  const execute = async (delivery: QueueDelivery): Promise<void> => {
+    const taskId = delivery.message.taskId;
+    const task = await options.store.get(taskId);
+    if (task === undefined || task.status !== 'queued') {
+      // Unknown, cancelled, finished, or claimed by someone else: never run it.
+      await delivery.ack();
+      return;
+    }
+    const now = clock.now();
+    if ((task.notBefore ?? 0) > now) {
+      await delivery.nack({ delayMs: (task.notBefore as number) - now, reason: 'retry backoff' });
+      return;
+    }
+    let claimed: ScanTask;
+    try {
+      claimed = await lifecycle.transition(taskId, {
+        to: 'started',
+        from: ['queued'],
+        expectedVersion: task.version,
+        at: now,
+        reason: `claimed by worker ${id}`,
+        patch: { workerId: id, leaseExpiresAt: now + leaseFor(task), lastHeartbeatAt: now },
+      });
+    } catch (error) {
+      if (isScanplaneError(error) && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION')) {
+        await delivery.ack();
+        return;
+      }
+      throw error;
+    }
+    const run: Running = { task: claimed, controller: new AbortController() };
+    running.set(taskId, run);
+    const timers = new AbortController();
+    // Heartbeats renew the lease; one that finds the task no longer ours aborts the work.
+    void (async () => {
+      while (await clock.sleep(heartbeatEvery(claimed), timers.signal)) {
+        try {
+          await options.store.heartbeat(taskId, {
+            workerId: id,
+            at: clock.now(),
+            leaseMs: leaseFor(claimed),
+          });
+        } catch (error) {
+          if (isScanplaneError(error) && error.code === 'CONFLICT') {
+            abort(run, 'cancelled');
+            return;
+          }
+          events.emit('error', error as Error);
+        }
+      }
+    })();
+    // The run time limit.
+    void clock.sleep(claimed.timeouts.runMs, timers.signal).then((fired) => {
+      if (fired)
+        abort(run, { code: 'TASK_TIMEOUT', message: `ran longer than ${claimed.timeouts.runMs} ms` });
+    });
+    try {
+      let result: unknown;
+      let failure: TaskError | undefined;
+      try {
+        result = await options.handler(claimed, {
+          signal: run.controller.signal,
+          log: () => {},
+        });
+      } catch (error) {
+        failure = toTaskError(error);
+      }
+      timers.abort();
+      const why = run.abortedWith;
+      if (why === 'cancelled') {
+        // The task was cancelled (its record says so already): nothing to record.
+      } else if (why !== undefined) {
+        const outcome = await lifecycle.fail((await options.store.get(taskId)) ?? claimed, why);
+        if (outcome.outcome === 'applied' && outcome.task.status === 'queued') await republish(outcome.task);
+      } else if (failure !== undefined) {
+        const outcome = await lifecycle.fail((await options.store.get(taskId)) ?? claimed, failure);
+        if (outcome.outcome === 'applied' && outcome.task.status === 'queued') await republish(outcome.task);
+      } else {
+        await lifecycle.finish(claimed, result);
+      }
+      // The outcome is recorded: only now may the message go.
+      await delivery.ack();
+    } finally {
+      timers.abort();
+      running.delete(taskId);
+    }
+  };
+
+  const registration = () => ({
+    id,
+    hostname: host,
+    addresses: options.addresses ?? localAddresses(),
+    kinds: options.kinds ?? [],
+    capacity: concurrency,
+    currentTasks: [...running.keys()],
+    startedAt: clock.now(),
+    lastSeenAt: clock.now(),
+  });
+
+  return {
+    id,
+    get running() {
+      return [...running.keys()];
+    },
+
+    async start() {
+      if (consumer !== undefined) return;
+      stopping = false;
+      background = new AbortController();
+      const registry = options.registry;
+      if (registry !== undefined) {
+        await registry.registerWorker(registration());
+        const signal = background.signal;
+        void (async () => {
+          while (await clock.sleep(10_000, signal)) {
+            await registry
+              .workerHeartbeat(id, { at: clock.now(), currentTasks: [...running.keys()] })
+              .catch(() => {});
+          }
+        })();
+      }
+      offCancel = options.queue.onCancel((notice) => {
+        for (const taskId of notice.taskIds) {
+          const run = running.get(taskId);
+          if (run !== undefined) abort(run, 'cancelled');
+        }
+      });
+      consumer = await options.queue.consume(
+        async (delivery) => {
+          if (stopping) {
+            await delivery.nack({ reason: 'worker stopping' });
+            return;
+          }
+          const done = execute(delivery).catch(async (error: unknown) => {
+            events.emit('error', error instanceof Error ? error : new Error(String(error)));
+            await delivery.nack({ reason: (error as Error)?.message }).catch(() => {});
+          });
+          inFlight.add(done);
+          try {
+            await done;
+          } finally {
+            inFlight.delete(done);
+          }
+        },
+        { prefetch: concurrency, ...(options.kinds === undefined ? {} : { kinds: options.kinds }) },
+      );
+    },
+
+    async stop(stopOptions = {}) {
+      stopping = true;
+      const graceMs = stopOptions.graceMs ?? 30_000;
+      const drained = Promise.all([...inFlight]);
+      const timer = new AbortController();
+      const graceOver = clock.sleep(graceMs, timer.signal);
+      const finished = await Promise.race([drained.then(() => true), graceOver.then(() => false)]);
+      timer.abort();
+      if (!finished) {
+        for (const run of running.values()) {
+          abort(run, { code: 'ABORTED', message: `worker ${id} shut down`, retryable: true });
+        }
+        await drained;
+      }
+      await consumer?.close();
+      consumer = undefined;
+      offCancel?.();
+      background?.abort();
+      await options.registry?.removeWorker(id);
+    },
+  };
+}
+
+function localAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const address of list ?? []) if (!address.internal) out.push(address.address);
+  }
+  return out;
+}
