@@ -59,7 +59,7 @@ export const systemClock: Clock = {
  * ```
  */
 export interface ManualClock extends Clock {
-  /** Moves time forward, waking every sleeper whose time has come, in order. */
+  /** Moves time forward, waking every sleeper whose time has come, in order (sleeps of 0 ms resolve at once). */
   advance(ms: number): Promise<void>;
   /** Sets the time (it may not go backwards). */
   set(time: number): Promise<void>;
@@ -93,6 +93,8 @@ export function createManualClock(start = 0): ManualClock {
     sleep(ms, signal) {
       return new Promise((resolve) => {
         if (signal?.aborted) return resolve(false);
+        // A sleep of no time is already over: it does not wait for the clock to move.
+        if (ms <= 0) return resolve(true);
         const sleeper = {
           at: time + Math.max(0, ms),
           order: sequence++,

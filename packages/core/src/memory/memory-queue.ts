@@ -36,8 +36,11 @@ export interface MemoryQueueOptions {
  * ```
  */
 export interface DeadLetter {
+  /** The message, as last delivered. */
   message: QueueMessage;
+  /** Deliveries made before it was dead-lettered. */
   deliveryCount: number;
+  /** The nack's reason; without one, `rejected` (`requeue: false`) or `delivery limit of <n> reached`. */
   reason: string;
 }
 

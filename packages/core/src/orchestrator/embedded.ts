@@ -23,7 +23,9 @@ export interface EmbeddedOptions {
   workers?: number;
   /** Tasks per worker at once. Default 64. */
   concurrency?: number;
+  /** The clock of the queue, the orchestrator and the workers. Default the system clock. */
   clock?: Clock;
+  /** Backoff between attempts of a failed task. Default {@link DEFAULT_RETRY_POLICY}. */
   retryPolicy?: RetryPolicy;
   /** Reaper period. Default 1000 ms. */
   intervalMs?: number;
@@ -40,9 +42,13 @@ export interface EmbeddedOptions {
  * ```
  */
 export interface Embedded {
+  /** The in-memory store; it is also the ledger and the worker registry. */
   store: MemoryStore;
+  /** The in-memory queue between the orchestrator and the workers. */
   queue: MemoryQueue;
+  /** The orchestrator, already started. */
   orchestrator: Orchestrator;
+  /** The in-process workers (`embedded-1`, `embedded-2`, …), started on creation. */
   workers: Worker[];
   /** Stops workers (gracefully), loops and the queue. */
   close(): Promise<void>;

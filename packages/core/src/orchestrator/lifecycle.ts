@@ -23,11 +23,13 @@ export type LifecycleOutcome =
   | {
       /** The task changed. */
       outcome: 'applied';
+      /** The task's new record. */
       task: ScanTask;
     }
   | {
       /** Nothing changed. */
       outcome: 'duplicate' | 'stale' | 'missing';
+      /** Why, for logs (`missing`: there is no such task). */
       reason: string;
     };
 
@@ -79,25 +81,35 @@ export class TaskLifecycle {
   }
 
   /** `started → finished` with a result. A task cancelled meanwhile stays cancelled (returns `stale`). */
-  async finish(task: ScanTask, result: unknown, reason = 'finished'): Promise<LifecycleOutcome> {
+  async finish(
+    task: ScanTask,
+    result: unknown,
+    options: { reason?: string; owner?: TransitionRequest['owner'] } = {},
+  ): Promise<LifecycleOutcome> {
     return this.#guarded(() =>
       this.transition(task.id, {
         to: 'finished',
         from: ['started', 'requested'],
         at: this.clock.now(),
-        reason,
+        reason: options.reason ?? 'finished',
+        ...(options.owner === undefined ? {} : { owner: options.owner }),
         ...(result === undefined ? {} : { patch: { result } }),
       }),
     );
   }
 
   /** A failed attempt: back to `queued` with backoff when retryable with attempts left, else `failed`. */
-  async fail(task: ScanTask, error: TaskError, reason?: string): Promise<LifecycleOutcome> {
+  async fail(
+    task: ScanTask,
+    error: TaskError,
+    options: { reason?: string; owner?: TransitionRequest['owner'] } = {},
+  ): Promise<LifecycleOutcome> {
     const request = failureTransition(task, error, this.clock.now(), {
       ...(this.retryPolicy === undefined ? {} : { policy: this.retryPolicy }),
       random: this.random,
-      ...(reason === undefined ? {} : { reason }),
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
     });
+    if (options.owner !== undefined) request.owner = options.owner;
     return this.#guarded(() => this.transition(task.id, request));
   }
 

@@ -15,6 +15,7 @@ import type { WorkerInfo, WorkerRegistry } from '../ports/worker-registry.js';
 import { AddressSet } from '../targets/address-set.js';
 import { type PrepareOptions, prepare, type TargetEntries } from '../targets/prepare.js';
 import type { PreparedTargets, PrepareSummary } from '../targets/prepared-targets.js';
+import type { RefusalReason } from '../targets/scope-policy.js';
 import { messageFor } from '../tasks/queue-message.js';
 import {
   ACTIVE_STATUSES,
@@ -64,11 +65,15 @@ export interface SubmitOptions extends PrepareOptions {
   ledgerFailure?: 'closed' | 'open';
   /** Block tasks (see {@link PlanTasksOptions}). */
   maxAddressesPerTask?: number;
+  /** Block tasks: most ports in one task (see {@link PlanTasksOptions}). */
   maxPortsPerTask?: number;
   /** Seeded order of the tasks. */
   seed?: PlanTasksOptions['seed'];
+  /** Priority of every task; higher runs first. Default 1. */
   priority?: number;
+  /** Attempts per task before a retryable failure becomes final. Default 3. */
   maxAttempts?: number;
+  /** Time limits of every task, in milliseconds; the rest from {@link DEFAULT_TIMEOUTS}. */
   timeouts?: Partial<TaskTimeouts>;
   /** Extra command options for every task (JSON). */
   payload?: Record<string, unknown>;
@@ -89,14 +94,12 @@ export interface SubmitOptions extends PrepareOptions {
  */
 export interface SubmitSummary extends Omit<PrepareSummary, 'refused'> {
   /** Refusals by reason: entries for the target engine's reasons, planned targets for the dedup reasons. */
-  refused: Partial<Record<PrepareSummaryReason | 'already_queued' | 'already_scanned', number>>;
+  refused: Partial<Record<RefusalReason | 'already_queued' | 'already_scanned', number>>;
   /** Targets planned for their uncovered part only. */
   partial: number;
   /** Tasks created and queued. */
   tasks: number;
 }
-
-type PrepareSummaryReason = keyof PrepareSummary['refused'];
 
 /**
  * The result of a submission.
@@ -110,7 +113,9 @@ type PrepareSummaryReason = keyof PrepareSummary['refused'];
  * ```
  */
 export interface SubmitResult {
+  /** The project submitted to. */
   project: string;
+  /** What was accepted, refused, deduplicated and queued. */
   summary: SubmitSummary;
   /** Ids of the tasks created, in plan order. */
   taskIds: string[];
@@ -128,16 +133,23 @@ export interface SubmitResult {
  * ```
  */
 export interface ProjectStatus {
+  /** The project asked about. */
   project: string;
+  /** Tasks by status, every status present (zeros included). */
   counts: Record<TaskStatus, number>;
   /** Tasks in an active status. */
   active: number;
   /** Running targets, with worker and start time. */
   running: Array<{
+    /** Id of the started task. */
     taskId: string;
+    /** What it scans, for target tasks. */
     target?: ScanTask['target'];
+    /** The worker running it (pull mode). */
     workerId?: string;
+    /** The launcher's handle (push mode). */
     handle?: ScanTask['handle'];
+    /** When its current attempt started, in epoch milliseconds. */
     startedAt?: number;
   }>;
 }
@@ -152,6 +164,7 @@ export interface ProjectStatus {
  * ```
  */
 export interface StopResult {
+  /** The project stopped. */
   project: string;
   /** Active tasks cancelled. */
   cancelled: number;
@@ -171,7 +184,9 @@ export interface StopResult {
  * ```
  */
 export interface OrchestratorHealth {
+  /** Whether every component is ok. */
   ok: boolean;
+  /** One report per component given; a ledger or registry that is the store itself is checked once, as `store`. */
   components: HealthReport[];
 }
 
@@ -188,14 +203,21 @@ export interface OrchestratorHealth {
  * ```
  */
 export interface OrchestratorOptions {
+  /** The system of record for tasks. */
   store: TaskStore;
+  /** Active and scanned coverage, for dedup; often the store itself. */
   ledger: Ledger;
+  /** Where workers register; without it {@link Orchestrator.workers} returns `[]`. */
   registry?: WorkerRegistry;
+  /** Pull mode: tasks are published here for workers, unless a launcher is given. `stop` purges and cancels here. */
   queue?: TaskQueue;
+  /** Push mode: queued tasks are launched here, up to `maxConcurrent` at once. */
   launcher?: TaskLauncher;
   /** Per-project submission lock; default in memory (one process). Use the Postgres lock across processes. */
   lock?: Lock;
+  /** Time for timestamps, deadlines and the background loops. Default the system clock. */
   clock?: Clock;
+  /** Backoff between attempts of a failed task. Default {@link DEFAULT_RETRY_POLICY}. */
   retryPolicy?: RetryPolicy;
   /** Push mode: most tasks launched and not yet ended at once. Default 16. */
   maxConcurrent?: number;
@@ -225,6 +247,7 @@ export interface Orchestrator {
   readonly events: EventEmitter<ScanplaneEvents>;
   /** Prepare → dedup → create → enqueue. */
   submit(project: string, entries: TargetEntries, options: SubmitOptions): Promise<SubmitResult>;
+  /** Task counts by status and the started tasks of a project (all zeros for an unknown project). */
   status(project: string): Promise<ProjectStatus>;
   /** Cancels every active task of the project, purges its queued messages and aborts what runs. */
   stop(project: string, reason?: string): Promise<StopResult>;
@@ -232,7 +255,9 @@ export interface Orchestrator {
   cancel(taskId: string, reason?: string): Promise<ScanTask>;
   /** Runs a failed or cancelled task again as a new task (terminal tasks never change); returns it. */
   retry(taskId: string): Promise<ScanTask>;
+  /** Workers seen within `staleWorkerMs`; `[]` without a registry. */
   workers(): Promise<WorkerInfo[]>;
+  /** Checks the store, ledger, registry, queue and launcher for real; a check that throws is reported as not ok. */
   health(): Promise<OrchestratorHealth>;
   /** Fails or retries tasks past a time limit; returns how many were handled. Runs periodically after `start()`. */
   reap(): Promise<number>;
@@ -418,7 +443,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
             await reconcile(outcome as ScanTask);
           }
         } else {
-          const failed = await lifecycle.fail(task, result.error, `launch failed: ${result.error.message}`);
+          const failed = await lifecycle.fail(task, result.error, {
+            reason: `launch failed: ${result.error.message}`,
+          });
           if (failed.outcome === 'applied' && failed.task.status === 'queued') await requeued(failed.task);
         }
       }

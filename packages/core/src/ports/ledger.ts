@@ -35,6 +35,7 @@ export interface CoverageRecord {
  * ```
  */
 export interface Ledger {
+  /** A short name for logs and health reports. */
   readonly name: string;
   /** Coverage of the project's active tasks that overlaps the given CIDRs. */
   active(project: string, addresses: readonly string[]): Promise<CoverageRecord[]>;
@@ -46,5 +47,6 @@ export interface Ledger {
   recordHostnames(project: string, address: string, hostnames: readonly string[], at: number): Promise<void>;
   /** Hostnames recorded for an address. */
   hostnames(project: string, address: string): Promise<string[]>;
+  /** Checks the ledger for real. */
   health(): Promise<HealthReport>;
 }

@@ -14,7 +14,9 @@
  * ```
  */
 export interface LockLease {
+  /** The name that was acquired. */
   readonly name: string;
+  /** Releases the lock to the next waiter, if any. Calls after the first do nothing. */
   release(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export interface LockLease {
  * ```
  */
 export interface Lock {
+  /** A short name of the implementation, for logs. */
   readonly name: string;
   /**
    * Acquires `name`. With `wait: false`, resolves `undefined` at once if it is held; otherwise waits (until the

@@ -13,15 +13,19 @@ import type { HealthReport } from './health.js';
  */
 export type LaunchResult =
   | {
+      /** The task launched. */
       taskId: string;
       /** Launched. */
       ok: true;
+      /** Where it runs; the orchestrator records it on the task. */
       handle: TaskHandle;
     }
   | {
+      /** The task not launched. */
       taskId: string;
       /** Not launched. */
       ok: false;
+      /** Why; `retryable` says whether launching again may work. */
       error: TaskError;
     };
 
@@ -35,12 +39,17 @@ export type LaunchResult =
  * ```
  */
 export interface LaunchDescription {
+  /** The handle described. */
   handle: TaskHandle;
   /** The task it runs, when the launcher can tell (labels, tags). */
   taskId?: string;
+  /** `pending` (not running yet), `running`, `stopped`, or `missing` (the launcher does not know the handle). */
   state: 'pending' | 'running' | 'stopped' | 'missing';
+  /** The exit code, once stopped: 0 for success. */
   exitCode?: number;
+  /** When it started running, in epoch milliseconds. */
   startedAt?: number;
+  /** When it stopped, in epoch milliseconds. */
   stoppedAt?: number;
   /** Why it stopped. */
   reason?: string;
@@ -56,8 +65,11 @@ export interface LaunchDescription {
  * ```
  */
 export interface LogLine {
+  /** When it was written, in epoch milliseconds. */
   at: number;
+  /** The stream it was written to. */
   stream: 'stdout' | 'stderr';
+  /** The line, without its line break. */
   text: string;
 }
 
@@ -71,8 +83,11 @@ export interface LogLine {
  * ```
  */
 export interface LauncherEvent {
+  /** The task it is about. */
   taskId: string;
+  /** The launch it is about; events for a launch other than the task's current one are ignored. */
   handle: TaskHandle;
+  /** What happened. */
   event: PlatformEvent;
 }
 
@@ -90,6 +105,7 @@ export interface LauncherCapabilities {
   batchSize: number;
   /** `stop` really stops the work. */
   stop: boolean;
+  /** `logs` returns the task's output. */
   logs: boolean;
   /** It reports state changes through `onEvent`. */
   events: boolean;
@@ -109,7 +125,9 @@ export interface LauncherCapabilities {
  * ```
  */
 export interface TaskLauncher {
+  /** A short name for handles, logs and health reports (`in-process`, `docker`). */
   readonly name: string;
+  /** What this launcher supports. */
   readonly capabilities: LauncherCapabilities;
   /** Launches tasks (at most `capabilities.batchSize` per call is efficient; more are split). */
   launch(tasks: readonly ScanTask[], options?: { signal?: AbortSignal }): Promise<LaunchResult[]>;
@@ -123,6 +141,7 @@ export interface TaskLauncher {
   running(): Promise<number>;
   /** Subscribes to state changes; returns the unsubscribe function. */
   onEvent(listener: (event: LauncherEvent) => void): () => void;
+  /** Checks the launcher for real. */
   health(): Promise<HealthReport>;
   /** Stops watching; running work is left to `stop`. */
   close(): Promise<void>;

@@ -10,7 +10,9 @@ import type { HealthReport } from './health.js';
  * ```
  */
 export interface QueueMessage {
+  /** The task to run; the store holds everything else about it. */
   taskId: string;
+  /** The task's project, so {@link TaskQueue.purge} can drop its messages. */
   project: string;
   /** Routes the message to workers for this kind. */
   kind: string;
@@ -33,6 +35,7 @@ export interface QueueMessage {
  * ```
  */
 export interface QueueDelivery {
+  /** The message delivered. */
   message: QueueMessage;
   /** 1 on first delivery, counting redeliveries. */
   deliveryCount: number;
@@ -68,7 +71,9 @@ export interface QueueConsumer {
  * ```
  */
 export interface CancelNotice {
+  /** Tasks whose work must stop; a consumer not running one of them ignores it. */
   taskIds: string[];
+  /** Why, for logs. */
   reason: string;
 }
 
@@ -82,7 +87,9 @@ export interface CancelNotice {
  * ```
  */
 export interface QueueCapabilities {
+  /** Higher-priority messages are delivered first. */
   priorities: boolean;
+  /** `notBefore` and `nack` delays are honoured. */
   delayedDelivery: boolean;
   /** Deliveries after which a message is dead-lettered (0: no limit). */
   deliveryLimit: number;
@@ -103,7 +110,9 @@ export interface QueueCapabilities {
  * ```
  */
 export interface TaskQueue {
+  /** A short name for logs and health reports. */
   readonly name: string;
+  /** What this queue supports. */
   readonly capabilities: QueueCapabilities;
   /** Publishes messages; resolves once they are stored (confirmed). */
   publish(messages: readonly QueueMessage[], options?: { signal?: AbortSignal }): Promise<void>;
@@ -123,6 +132,7 @@ export interface TaskQueue {
   broadcastCancel(notice: CancelNotice): Promise<void>;
   /** Listens for cancel notices; returns the unsubscribe function. */
   onCancel(listener: (notice: CancelNotice) => void): () => void;
+  /** Checks the queue for real. */
   health(): Promise<HealthReport>;
   /** Closes connections; consumers stop. */
   close(): Promise<void>;

@@ -31,11 +31,17 @@ export interface CreateTasksResult {
  * ```
  */
 export interface TaskQuery {
+  /** Only tasks of this project. */
   project?: string;
+  /** Only tasks in one of these statuses. */
   status?: readonly TaskStatus[];
+  /** Only tasks of this scan definition. */
   scanId?: string;
+  /** Only tasks whose `organizationIds` include this one. */
   organizationId?: string;
+  /** Only tasks of this kind. */
   kind?: string;
+  /** Only these tasks. */
   ids?: readonly string[];
   /** Only tasks created after this task id in the ordering (for paging). */
   after?: string;
@@ -54,12 +60,17 @@ export interface TaskQuery {
  * ```
  */
 export interface ClaimRequest {
+  /** The worker that will run the claimed tasks (it holds their leases). */
   workerId: string;
+  /** Most tasks to claim. */
   limit: number;
+  /** Length of each lease, in milliseconds from `at`. */
   leaseMs: number;
   /** Epoch milliseconds. */
   at: number;
+  /** Only tasks of these kinds (all kinds when omitted). */
   kinds?: readonly string[];
+  /** Only tasks of this project. */
   project?: string;
 }
 

@@ -13,7 +13,9 @@ import type { HealthReport } from './health.js';
  * ```
  */
 export interface WorkerInfo {
+  /** Unique worker id. */
   id: string;
+  /** The host it runs on. */
   hostname: string;
   /** Its network addresses (what targets see scans come from). */
   addresses: string[];
@@ -23,7 +25,9 @@ export interface WorkerInfo {
   capacity: number;
   /** Ids of the tasks it is running. */
   currentTasks: string[];
+  /** When it registered, in epoch milliseconds. */
   startedAt: number;
+  /** When it last registered or heartbeated, in epoch milliseconds. */
   lastSeenAt: number;
 }
 
@@ -39,6 +43,7 @@ export interface WorkerInfo {
  * ```
  */
 export interface WorkerRegistry {
+  /** A short name for logs and health reports. */
   readonly name: string;
   /** Adds or replaces a worker. */
   registerWorker(worker: WorkerInfo): Promise<void>;
@@ -48,5 +53,6 @@ export interface WorkerRegistry {
   removeWorker(id: string): Promise<void>;
   /** Workers seen within `staleAfterMs` of `at`; older ones are left out (and may be deleted). */
   listWorkers(options: { at: number; staleAfterMs: number }): Promise<WorkerInfo[]>;
+  /** Checks the registry for real. */
   health(): Promise<HealthReport>;
 }

@@ -34,7 +34,9 @@ export interface TcpScanOptions {
  * ```
  */
 export interface OpenPort {
+  /** The address probed, as text (`192.0.2.7`, `2001:db8::1`). */
   address: string;
+  /** The TCP port that accepted the connection. */
   port: number;
   /** Time to connect, in milliseconds. */
   latencyMs: number;
@@ -53,14 +55,21 @@ export interface OpenPort {
 export interface TcpScanResult {
   /** Open ports, in probe order. */
   open: OpenPort[];
+  /** Probes refused (connection refused or reset). */
   closed: number;
+  /** Probes unanswered within the timeout, or to an unreachable host or network. */
   filtered: number;
   /** Probes that failed for another reason. */
   errors: number;
   /** Probes made. */
   probes: number;
   /** Ports of the task that a TCP connect scan does not cover. */
-  skipped: { udp: number; sctp: number };
+  skipped: {
+    /** UDP ports in the task's port set. */
+    udp: number;
+    /** SCTP ports in the task's port set. */
+    sctp: number;
+  };
 }
 
 type ProbeOutcome = { kind: 'open'; latencyMs: number } | { kind: 'closed' | 'filtered' | 'error' };

@@ -12,6 +12,7 @@ import { canTransition, failureTransition, type RetryPolicy, type TransitionRequ
  * ```
  */
 export interface PlatformEvent {
+  /** What happened to the task. */
   type: 'started' | 'finished' | 'failed';
   /** When it happened, epoch milliseconds. */
   at: number;
@@ -42,6 +43,7 @@ export type PlatformEventDecision =
   | {
       /** Commit this transition (with its expected version). */
       outcome: 'apply';
+      /** The transition, guarded by the task's current version. */
       request: TransitionRequest;
     }
   | {

@@ -189,6 +189,7 @@ export interface ScanTask {
   target?: TaskTarget;
   /** Command options for the worker (scheduled work, or extra options). JSON. */
   payload?: Record<string, unknown>;
+  /** Where it is in its life ({@link TaskStatus}). */
   status: TaskStatus;
   /** Attempts started so far. */
   attempt: number;
@@ -202,11 +203,17 @@ export interface ScanTask {
   version: number;
   /** Time limits. */
   timeouts: TaskTimeouts;
+  /** When it was created, in epoch milliseconds. */
   createdAt: number;
+  /** When it was first queued, in epoch milliseconds; retries keep it, so the queue stays first in, first out. */
   queuedAt?: number;
+  /** When a launcher was last asked to start it, in epoch milliseconds. */
   requestedAt?: number;
+  /** When its latest attempt started, in epoch milliseconds. */
   startedAt?: number;
+  /** When it reached a terminal status, in epoch milliseconds. */
   finishedAt?: number;
+  /** When its worker last renewed the lease, in epoch milliseconds. */
   lastHeartbeatAt?: number;
   /** A started task's lease ends here unless a heartbeat renews it. */
   leaseExpiresAt?: number;
@@ -241,12 +248,19 @@ export interface ScanTask {
 export interface NewTask {
   /** Optional id (a UUID is generated otherwise). */
   id?: string;
+  /** The dedup scope: a project or an organization scope. */
   project: string;
+  /** The scan definition that produced it (scheduled work). */
   scanId?: string;
+  /** The organizations it covers (scheduled work). */
   organizationIds?: string[];
+  /** What runs it: a handler name or scan type (`tcp-connect`, `nmap`, …). */
   kind: string;
+  /** What it scans, for target tasks. */
   target?: TaskTarget;
+  /** Command options for the worker (JSON). */
   payload?: Record<string, unknown>;
+  /** Deterministic key of the work. If an active task of the project has it, that task is returned instead. */
   idempotencyKey: string;
   /** Default 1. */
   priority?: number;

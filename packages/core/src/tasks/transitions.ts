@@ -47,12 +47,19 @@ export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
  * ```
  */
 export interface TaskPatch {
+  /** The worker that claimed the task. */
   workerId?: string;
+  /** When the lease ends unless a heartbeat renews it, in epoch milliseconds. */
   leaseExpiresAt?: number;
+  /** When the worker last renewed the lease, in epoch milliseconds. */
   lastHeartbeatAt?: number;
+  /** The launcher's handle for the task. */
   handle?: TaskHandle;
+  /** The handler's result (JSON). */
   result?: unknown;
+  /** Why the attempt failed or the task was cancelled. */
   error?: TaskError;
+  /** The task may not run before this (retry backoff), in epoch milliseconds. */
   notBefore?: number;
 }
 
@@ -73,7 +80,9 @@ export interface TaskPatch {
  * ```
  */
 export interface TransitionRequest {
+  /** The status to move to. */
   to: TaskStatus;
+  /** Why, recorded in the history entry. */
   reason: string;
   /** Epoch milliseconds. */
   at: number;
@@ -81,12 +90,19 @@ export interface TransitionRequest {
   from?: readonly TaskStatus[];
   /** Allow the move only if the task still has this version. */
   expectedVersion?: number;
+  /**
+   * Allow the move only if this worker still holds this attempt of the task (its `workerId` and `attempt`): a worker
+   * whose lease was reaped, and whose task was retried elsewhere, cannot record an outcome for the new attempt.
+   */
+  owner?: { workerId: string; attempt: number };
+  /** Fields to set along with the status; a key present with value `undefined` removes the field. */
   patch?: TaskPatch;
 }
 
 /**
- * Applies a transition to a task record and returns the new record (the input is not changed), or throws:
- * `NOT_FOUND`-free, pure. `INVALID_TRANSITION` when the table or `from` forbids it, `CONFLICT` when the version moved.
+ * Applies a transition to a task record and returns the new record (the input is not changed), or throws (it is
+ * pure): `INVALID_TRANSITION` when the table or `from` forbids it, `CONFLICT` when the version moved or `owner` no
+ * longer holds the task.
  * Timestamps follow the target: `queuedAt` (first time only, so the queue stays first-in first-out), `requestedAt`,
  * `startedAt`, `finishedAt`; the attempt counts up when an attempt begins (entering `requested`, or `started` without
  * passing `requested`); leaving `started` clears the lease; every change adds one to `version` and a history entry.
@@ -106,6 +122,16 @@ export function applyTransition(task: ScanTask, request: TransitionRequest): Sca
       'CONFLICT',
       `task ${task.id} changed (version ${task.version}, expected ${request.expectedVersion})`,
       { details: { taskId: task.id, version: task.version, expectedVersion: request.expectedVersion } },
+    );
+  }
+  if (
+    request.owner !== undefined &&
+    (task.workerId !== request.owner.workerId || task.attempt !== request.owner.attempt)
+  ) {
+    throw new ScanplaneError(
+      'CONFLICT',
+      `task ${task.id} attempt ${request.owner.attempt} is no longer held by ${request.owner.workerId} (now attempt ${task.attempt}${task.workerId ? ` of ${task.workerId}` : ''}, ${task.status})`,
+      { details: { taskId: task.id, workerId: request.owner.workerId, attempt: request.owner.attempt } },
     );
   }
   if (

@@ -35,7 +35,18 @@ export const MAX_CHUNKS = 100;
  * EXIT_CODES.retryable; // 75
  * ```
  */
-export const EXIT_CODES = Object.freeze({ ok: 0, failed: 1, invalidCommand: 2, retryable: 75, aborted: 130 });
+export const EXIT_CODES = Object.freeze({
+  /** `0`: the handler returned; its result was printed. */
+  ok: 0,
+  /** `1`: the handler failed and another attempt will not help. */
+  failed: 1,
+  /** `2`: the command options are invalid, or no handler runs their kind. */
+  invalidCommand: 2,
+  /** `75` (EX_TEMPFAIL): the handler failed and another attempt may succeed. */
+  retryable: 75,
+  /** `130`: the signal aborted the handler (SIGTERM, SIGINT). */
+  aborted: 130,
+});
 
 /**
  * What a container worker is told to do: everything it needs, in one JSON value.
@@ -50,17 +61,28 @@ export const EXIT_CODES = Object.freeze({ ok: 0, failed: 1, invalidCommand: 2, r
  * ```
  */
 export interface CommandOptions {
+  /** The task this run is for. */
   taskId: string;
   /** Which handler runs it (the scan type). */
   kind: string;
+  /** The task's project. */
   project?: string;
   /** The attempt this launch is. */
   attempt?: number;
+  /** The scan definition, for scheduled work. */
   scanId?: string;
+  /** The scan's name, for scheduled work. */
   scanName?: string;
-  organizations?: Array<{ id: string; name: string }>;
+  /** The organizations to scan, for scheduled work. */
+  organizations?: Array<{
+    /** The organization's id. */
+    id: string;
+    /** Its display name. */
+    name: string;
+  }>;
   /** Chunk `chunkNumber` (from 0) of `chunkCount` (at most 100). Both or neither. */
   chunkNumber?: number;
+  /** How many chunks the scan is split into: 1 to {@link MAX_CHUNKS}. Both or neither. */
   chunkCount?: number;
   /** What to scan, for target tasks. */
   target?: TaskTarget;
@@ -190,7 +212,9 @@ export interface EntrypointOptions {
   handlers: Record<string, EntrypointHandler>;
   /** Default `process.env`. */
   env?: Record<string, string | undefined>;
+  /** Receives the handler's log lines and the `SCANPLANE_RESULT` line. Default `process.stdout`. */
   stdout?: NodeJS.WritableStream;
+  /** Receives the `SCANPLANE_ERROR` line. Default `process.stderr`. */
   stderr?: NodeJS.WritableStream;
   /** Aborts the handler (shutdown). */
   signal?: AbortSignal;

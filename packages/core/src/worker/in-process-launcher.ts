@@ -29,6 +29,9 @@ export interface InProcessLauncherOptions {
   concurrency?: number;
   /** Log lines kept per task. Default 1000. */
   logLines?: number;
+  /** Ended runs kept for `describe` and `logs` (the oldest are forgotten first). Default 1000. */
+  keepEnded?: number;
+  /** Timestamps of events, descriptions and log lines. Default the system clock. */
   clock?: Clock;
 }
 
@@ -61,7 +64,10 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
   const clock = options.clock ?? systemClock;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const logLimit = options.logLines ?? 1000;
-  const runs = new Map<string, Run>();
+  const keepEnded = options.keepEnded ?? 1000;
+  const runs = new Map<string, Run>(); // by task id: the latest launch of each task
+  const byHandle = new Map<string, Run>();
+  const ended: Run[] = [];
   const waiting: Run[] = [];
   const events = new EventEmitter<{ event: [LauncherEvent] }>();
   let running = 0;
@@ -75,6 +81,16 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
 
   const emit = (run: Run, event: LauncherEvent['event']): void => {
     events.emit('event', { taskId: run.task.id, handle: run.handle, event });
+  };
+
+  /** Keeps the last `keepEnded` ended runs, so memory stays bounded however many tasks run. */
+  const retire = (run: Run): void => {
+    ended.push(run);
+    while (ended.length > keepEnded) {
+      const old = ended.shift() as Run;
+      byHandle.delete(old.handle.id);
+      if (runs.get(old.task.id) === old) runs.delete(old.task.id);
+    }
   };
 
   const pump = (): void => {
@@ -102,6 +118,7 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
       run.exitCode = 0;
       run.stoppedAt = clock.now();
       run.state = 'stopped';
+      retire(run);
       emit(run, { type: 'finished', at: run.stoppedAt, reason: 'in-process run finished', result });
     } catch (error) {
       const taskError = toTaskError(error);
@@ -110,6 +127,7 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
       run.state = 'stopped';
       run.reason = taskError.message;
       run.logs.push({ at: run.stoppedAt, stream: 'stderr', text: `${taskError.code}: ${taskError.message}` });
+      retire(run);
       emit(run, {
         type: 'failed',
         at: run.stoppedAt,
@@ -143,6 +161,7 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
         const handle: TaskHandle = { launcher: 'in-process', id: `${task.id}#${task.attempt + 1}` };
         const run: Run = { task, handle, controller: new AbortController(), state: 'pending', logs: [] };
         runs.set(task.id, run);
+        byHandle.set(handle.id, run);
         waiting.push(run);
         results.push({ taskId: task.id, ok: true, handle });
       }
@@ -151,20 +170,27 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
     },
 
     async stop(handle, { reason }) {
-      for (const run of runs.values()) {
-        if (run.handle.id !== handle.id || run.state === 'stopped') continue;
-        run.reason = reason;
-        if (run.state === 'pending') {
-          run.state = 'stopped';
-          run.stoppedAt = clock.now();
-        }
-        run.controller.abort(new Error(reason));
+      const run = byHandle.get(handle.id);
+      if (run === undefined || run.state === 'stopped') return;
+      run.reason = reason;
+      if (run.state === 'pending') {
+        // Never started: it ends here, and reports so like a run that was stopped.
+        run.state = 'stopped';
+        run.stoppedAt = clock.now();
+        retire(run);
+        emit(run, {
+          type: 'failed',
+          at: run.stoppedAt,
+          reason,
+          error: { code: 'CANCELLED', message: reason },
+        });
       }
+      run.controller.abort(new Error(reason));
     },
 
     async describe(handles) {
       return handles.map((handle): LaunchDescription => {
-        const run = [...runs.values()].find((candidate) => candidate.handle.id === handle.id);
+        const run = byHandle.get(handle.id);
         if (run === undefined) return { handle, state: 'missing' };
         const description: LaunchDescription = { handle, taskId: run.task.id, state: run.state };
         if (run.exitCode !== undefined) description.exitCode = run.exitCode;
@@ -176,8 +202,7 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
     },
 
     async logs(handle, logOptions = {}) {
-      const run = [...runs.values()].find((candidate) => candidate.handle.id === handle.id);
-      const lines = run?.logs ?? [];
+      const lines = byHandle.get(handle.id)?.logs ?? [];
       return logOptions.tail === undefined ? [...lines] : lines.slice(-logOptions.tail);
     },
 

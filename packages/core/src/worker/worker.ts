@@ -26,8 +26,11 @@ import type { TaskHandler } from './task-handler.js';
  * ```
  */
 export interface WorkerOptions {
+  /** Where tasks are claimed, heartbeated and their outcome recorded. */
   store: TaskStore;
+  /** Where task ids and cancel notices arrive. */
   queue: TaskQueue;
+  /** Runs each claimed task. */
   handler: TaskHandler;
   /** Records scanned coverage when a task finishes (dedup's "scanned when"). */
   ledger?: Ledger;
@@ -43,9 +46,13 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Default `<hostname>-<random>`. */
   id?: string;
+  /** Reported to the registry. Default the OS hostname. */
   hostname?: string;
+  /** Reported to the registry. Default the addresses of this machine's non-internal interfaces. */
   addresses?: string[];
+  /** Time for leases, heartbeats and the run time limit. Default the system clock. */
   clock?: Clock;
+  /** Backoff between attempts of a failed task. Default {@link DEFAULT_RETRY_POLICY}. */
   retryPolicy?: RetryPolicy;
   /** Share the orchestrator's emitter to see worker transitions there. */
   events?: EventEmitter<ScanplaneEvents>;
@@ -63,6 +70,7 @@ export interface WorkerOptions {
  * ```
  */
 export interface Worker {
+  /** The worker's id: the one given, else `<hostname>-<random>`. */
   readonly id: string;
   /** Ids of the tasks running now. */
   readonly running: readonly string[];
@@ -202,16 +210,16 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       timers.abort();
       const why = run.abortedWith;
+      // Outcomes are recorded only while this worker still holds this attempt (its lease may have been reaped).
+      const owner = { workerId: id, attempt: claimed.attempt };
       if (why === 'cancelled') {
         // The task was cancelled (its record says so already): nothing to record.
-      } else if (why !== undefined) {
-        const outcome = await lifecycle.fail((await options.store.get(taskId)) ?? claimed, why);
-        if (outcome.outcome === 'applied' && outcome.task.status === 'queued') await republish(outcome.task);
-      } else if (failure !== undefined) {
-        const outcome = await lifecycle.fail((await options.store.get(taskId)) ?? claimed, failure);
+      } else if (why !== undefined || failure !== undefined) {
+        const error = why ?? (failure as TaskError);
+        const outcome = await lifecycle.fail((await options.store.get(taskId)) ?? claimed, error, { owner });
         if (outcome.outcome === 'applied' && outcome.task.status === 'queued') await republish(outcome.task);
       } else {
-        await lifecycle.finish(claimed, result);
+        await lifecycle.finish(claimed, result, { owner });
       }
       // The outcome is recorded: only now may the message go.
       await delivery.ack();
