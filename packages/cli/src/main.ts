@@ -1,17 +1,20 @@
 import { isScanplaneError } from '@scanplane/core';
 import { type CliIO, processIO } from './cli-io.js';
 import { PLAN_USAGE, planCommand } from './commands/plan.js';
+import { SCAN_USAGE, scanCommand } from './commands/scan.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `Usage: scanplane <command> [options]
 
 Commands:
   plan      prepare targets and print the plan of scan tasks (scanplane plan --help)
+  scan      scan targets with TCP connects, in this process, and print the open ports (scanplane scan --help)
 
 Run 'scanplane <command> --help' for a command's options.`;
 
 const COMMANDS: Record<string, { run: (argv: string[], io: CliIO) => Promise<number>; usage: string }> = {
   plan: { run: planCommand, usage: PLAN_USAGE },
+  scan: { run: scanCommand, usage: SCAN_USAGE },
 };
 
 /** Errors in what the user gave us (a file, a scope entry, a port list): reported as usage errors (exit 2). */

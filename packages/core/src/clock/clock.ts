@@ -17,7 +17,8 @@ export interface Clock {
 }
 
 /**
- * The real clock: `Date.now()` and timers (unref'd, so a sleeping clock never keeps a process alive).
+ * The real clock: `Date.now()` and ordinary timers. A pending sleep keeps the process alive, as pending work should
+ * (a task waiting out its retry backoff); background loops end when their owner is closed.
  *
  * @example
  * ```ts
@@ -41,7 +42,6 @@ export const systemClock: Clock = {
         },
         Math.max(0, ms),
       );
-      timer.unref?.();
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },

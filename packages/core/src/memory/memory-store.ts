@@ -255,21 +255,25 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     async list(query) {
-      const out: ScanTask[] = [];
-      let skipping = query.after !== undefined;
-      // A project's id set keeps insertion order, which is creation order.
+      // Ordered by creation time, then id (the port's contract), whatever order tasks were created in.
+      const matching: ScanTask[] = [];
       for (const id of candidates(query)) {
-        if (skipping) {
-          if (id === query.after) skipping = false;
-          continue;
-        }
         const task = tasks.get(id);
-        if (task !== undefined && matches(task, query)) {
-          out.push(task);
-          if (query.limit !== undefined && out.length >= query.limit) break;
-        }
+        if (task !== undefined && matches(task, query)) matching.push(task);
       }
-      return out;
+      matching.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      let page = matching;
+      if (query.after !== undefined) {
+        // The cursor is a position in the ordering: it works even if that task no longer matches the filter.
+        const pivot = tasks.get(query.after);
+        page =
+          pivot === undefined
+            ? []
+            : matching.filter(
+                (t) => t.createdAt > pivot.createdAt || (t.createdAt === pivot.createdAt && t.id > pivot.id),
+              );
+      }
+      return query.limit === undefined ? page : page.slice(0, query.limit);
     },
 
     async count(query) {

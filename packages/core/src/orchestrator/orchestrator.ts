@@ -600,7 +600,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
         };
         const flush = async (batch: NewTask[]): Promise<void> => {
           const { created, existing } = await store.create(batch, { at: clock.now() });
-          refused.already_queued = (refused.already_queued ?? 0) + existing.length;
+          if (existing.length > 0) refused.already_queued = (refused.already_queued ?? 0) + existing.length;
           for (const task of created) {
             taskIds.push(task.id);
             lifecycle.announce(task);

@@ -94,7 +94,12 @@ export interface TransitionRequest {
    * Allow the move only if this worker still holds this attempt of the task (its `workerId` and `attempt`): a worker
    * whose lease was reaped, and whose task was retried elsewhere, cannot record an outcome for the new attempt.
    */
-  owner?: { workerId: string; attempt: number };
+  owner?: {
+    /** The worker that claimed the task. */
+    workerId: string;
+    /** The attempt it claimed. */
+    attempt: number;
+  };
   /** Fields to set along with the status; a key present with value `undefined` removes the field. */
   patch?: TaskPatch;
 }
