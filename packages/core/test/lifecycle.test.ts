@@ -125,15 +125,8 @@ describe('a worker that dies mid-task', () => {
     const task = (await store.get(taskId)) as ScanTask;
     expect(task.attempt).toBe(2);
     expect(task.workerId).toBe('worker-b');
-    expect(task.history.map((h) => h.to)).toEqual([
-      'created',
-      'queued',
-      'started',
-      'queued',
-      'started',
-      'finished',
-    ]);
-    expect(task.history[3]?.reason).toContain('LEASE_EXPIRED');
+    expect(task.history.map((h) => h.to)).toEqual(['queued', 'started', 'queued', 'started', 'finished']);
+    expect(task.history[2]?.reason).toContain('LEASE_EXPIRED');
     expect(aCalls).toEqual([taskId]);
     expect(bCalls).toEqual([taskId]);
     expect(finishedEvents).toEqual([taskId]);
@@ -325,7 +318,7 @@ describe('platform events (push mode)', () => {
     expect(ignored).toEqual(['started:stale', 'finished:stale', 'failed:stale']);
     const task = (await store.get(taskId)) as ScanTask;
     expect(task.status).toBe('finished');
-    expect(task.history.map((h) => h.to)).toEqual(['created', 'queued', 'requested', 'finished']);
+    expect(task.history.map((h) => h.to)).toEqual(['queued', 'requested', 'finished']);
     await orchestrator.close();
   });
 
@@ -387,13 +380,7 @@ describe('push mode with the in-process launcher', () => {
     const byId = new Map((await store.list({ ids: taskIds })).map((task) => [task.id, task]));
     const tasks = taskIds.map((id) => byId.get(id) as ScanTask);
     expect(tasks.map((task) => task.status)).toEqual(Array(10).fill('finished'));
-    expect(tasks[0]?.history.map((h) => h.to)).toEqual([
-      'created',
-      'queued',
-      'requested',
-      'started',
-      'finished',
-    ]);
+    expect(tasks[0]?.history.map((h) => h.to)).toEqual(['queued', 'requested', 'started', 'finished']);
     expect(tasks[0]?.result).toEqual({ ip: '10.0.0.1' });
     expect(peak).toBeLessThanOrEqual(3);
     expect(peak).toBeGreaterThan(1);

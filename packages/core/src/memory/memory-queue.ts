@@ -9,6 +9,7 @@ import type {
   QueueMessage,
   TaskQueue,
 } from '../ports/task-queue.js';
+import { Fifo } from './fifo.js';
 
 /**
  * Options for {@link createMemoryQueue}.
@@ -92,7 +93,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
   const deliveryLimit = options.deliveryLimit ?? 5;
   const capabilities: QueueCapabilities = { priorities: true, delayedDelivery: true, deliveryLimit };
   // Ready messages by priority (descending), each a FIFO; delayed messages wait for their time.
-  const ready = new Map<number, Entry[]>();
+  const ready = new Map<number, Fifo<Entry>>();
   let priorities: number[] = [];
   let readyCount = 0;
   const delayed: Entry[] = [];
@@ -110,7 +111,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     const priority = entry.message.priority;
     let list = ready.get(priority);
     if (list === undefined) {
-      list = [];
+      list = new Fifo();
       ready.set(priority, list);
       priorities = [...ready.keys()].sort((a, b) => b - a);
     }
@@ -160,15 +161,10 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
   /** Takes the best ready message a consumer accepts. */
   const take = (kinds: readonly string[] | undefined): Entry | undefined => {
     for (const priority of priorities) {
-      const list = ready.get(priority) as Entry[];
-      const index =
-        kinds === undefined
-          ? list.length > 0
-            ? 0
-            : -1
-          : list.findIndex((e) => kinds.includes(e.message.kind));
-      if (index === -1) continue;
-      const [entry] = list.splice(index, 1);
+      const list = ready.get(priority) as Fifo<Entry>;
+      const entry =
+        kinds === undefined ? list.shift() : list.removeFirst((e) => kinds.includes(e.message.kind));
+      if (entry === undefined) continue;
       readyCount--;
       if (list.length === 0) {
         ready.delete(priority);
@@ -284,11 +280,10 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     async purge(project) {
       let removed = 0;
       for (const [priority, list] of ready) {
-        const kept = list.filter((entry) => entry.message.project !== project);
-        removed += list.length - kept.length;
-        readyCount -= list.length - kept.length;
-        if (kept.length === 0) ready.delete(priority);
-        else ready.set(priority, kept);
+        const gone = list.retain((entry) => entry.message.project !== project);
+        removed += gone;
+        readyCount -= gone;
+        if (list.length === 0) ready.delete(priority);
       }
       priorities = [...ready.keys()].sort((a, b) => b - a);
       for (let i = delayed.length - 1; i >= 0; i--) {

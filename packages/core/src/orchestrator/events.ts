@@ -14,7 +14,7 @@ import type { ScanTask, TaskTransition } from '../tasks/task.js';
 export interface ScanplaneEvents {
   /** Any status change (and creation), with the transition. */
   'task:transition': [task: ScanTask, transition: TaskTransition];
-  /** A task was created in status `created`. */
+  /** A task was created (in `created`, or directly `queued`; its status event follows). */
   'task:created': [task: ScanTask];
   /** A task entered `queued`: enqueued, or back for a retry (then `task:retry` follows). */
   'task:queued': [task: ScanTask];

@@ -72,6 +72,14 @@ export class TaskLifecycle {
     if (retry) this.events.emit('task:retry', task);
   }
 
+  /** Emits the events of a creation: `task:created` always, and the status event when born in another status. */
+  announceCreated(task: ScanTask): void {
+    const transition = task.history[task.history.length - 1];
+    if (transition !== undefined) this.events.emit('task:transition', task, transition);
+    this.events.emit('task:created', task);
+    if (task.status !== 'created') this.events.emit(`task:${task.status}`, task);
+  }
+
   /** Commits a transition and announces it. */
   async transition(id: string, request: TransitionRequest): Promise<ScanTask> {
     const task = await this.store.transition(id, request);

@@ -22,6 +22,7 @@ import {
   type NewTask,
   type ScanTask,
   type TaskStatus,
+  type TaskTarget,
   type TaskTimeouts,
 } from '../tasks/task.js';
 import type { RetryPolicy } from '../tasks/transitions.js';
@@ -580,18 +581,19 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           planOptions.maxPortsPerTask = submitOptions.maxPortsPerTask;
         if (submitOptions.seed !== undefined) planOptions.seed = submitOptions.seed;
         const portCache = new Map<string, PortSet>();
+        // Tasks are created queued: they are published (or, in push mode, launched) right after, and a failed
+        // publish fails them visibly. `created` is for tasks recorded before any decision to run them.
         const newTask = (planned: PlannedTask): NewTask => {
-          const task: NewTask = {
-            project,
-            kind,
-            idempotencyKey: planned.key,
-            target: {
-              ...(planned.ip === undefined ? {} : { ip: planned.ip }),
-              addresses: planned.addresses,
-              hostnames: planned.hostnames,
-              ports: planned.ports,
-            },
-          };
+          const target: TaskTarget =
+            planned.ip === undefined
+              ? { addresses: planned.addresses, hostnames: planned.hostnames, ports: planned.ports }
+              : {
+                  ip: planned.ip,
+                  addresses: planned.addresses,
+                  hostnames: planned.hostnames,
+                  ports: planned.ports,
+                };
+          const task: NewTask = { project, kind, idempotencyKey: planned.key, target, status: 'queued' };
           if (submitOptions.priority !== undefined) task.priority = submitOptions.priority;
           if (submitOptions.maxAttempts !== undefined) task.maxAttempts = submitOptions.maxAttempts;
           if (submitOptions.timeouts !== undefined) task.timeouts = submitOptions.timeouts;
@@ -603,7 +605,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           if (existing.length > 0) refused.already_queued = (refused.already_queued ?? 0) + existing.length;
           for (const task of created) {
             taskIds.push(task.id);
-            lifecycle.announce(task);
+            lifecycle.announceCreated(task);
           }
           await enqueue(created);
         };
@@ -751,7 +753,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           details: { taskId, activeTaskId: existing[0]?.id ?? null },
         });
       }
-      lifecycle.announce(fresh);
+      lifecycle.announceCreated(fresh);
       await enqueue([fresh]);
       return (await store.get(fresh.id)) as ScanTask;
     },

@@ -145,13 +145,24 @@ export function applyTransition(task: ScanTask, request: TransitionRequest): Sca
   ) {
     throw invalidTransition(task, to, request);
   }
-  const next: ScanTask = { ...task, status: to, version: task.version + 1 };
+  // Fields are cleared by setting them to undefined, never deleted: `delete` would turn every finished task into a
+  // slow, large dictionary-mode object.
+  const next = { ...task } as ScanTask;
   const patch = request.patch;
+  if (task.status === 'started' && to !== 'started' && next.leaseExpiresAt !== undefined)
+    next.leaseExpiresAt = undefined;
+  if (to === 'queued' && task.status !== 'created') {
+    // A retry: the worker and handle belonged to the last attempt.
+    if (next.workerId !== undefined) next.workerId = undefined;
+    if (next.handle !== undefined) next.handle = undefined;
+  }
+  next.status = to;
+  next.version = task.version + 1;
   if (patch !== undefined) {
-    for (const key of Object.keys(patch) as Array<keyof TaskPatch>) {
-      const value = patch[key];
-      if (value === undefined) delete next[key];
-      else (next as unknown as Record<string, unknown>)[key] = value;
+    for (const key in patch) {
+      const value = (patch as Record<string, unknown>)[key];
+      // A key present with the value undefined clears the field.
+      if (value !== undefined || key in next) (next as unknown as Record<string, unknown>)[key] = value;
     }
   }
   if (to === 'queued' && next.queuedAt === undefined) next.queuedAt = at;
@@ -162,14 +173,6 @@ export function applyTransition(task: ScanTask, request: TransitionRequest): Sca
   if (to === 'started') {
     next.startedAt = at;
     if (task.status !== 'requested') next.attempt = task.attempt + 1;
-  }
-  if (task.status === 'started' && to !== 'started') {
-    if (patch?.leaseExpiresAt === undefined) delete next.leaseExpiresAt;
-  }
-  if (to === 'queued' && task.status !== 'created') {
-    // A retry: the worker and handle belonged to the last attempt.
-    delete next.workerId;
-    if (patch?.handle === undefined) delete next.handle;
   }
   if (isTerminal(to)) next.finishedAt = at;
   next.history = [...task.history, { from: task.status, to, at, reason: request.reason }];

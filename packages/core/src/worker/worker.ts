@@ -88,7 +88,12 @@ interface Running {
   controller: AbortController;
   /** Why the signal fired, once it has. */
   abortedWith?: TaskError | 'cancelled';
+  /** When the next heartbeat is due, and when the run time limit passes (epoch ms). */
+  nextBeat: number;
+  deadline: number;
 }
+
+const CANCELLED = Object.freeze({ code: 'CANCELLED', message: 'the task was cancelled' });
 
 /**
  * Creates a pull-mode worker: it takes task ids from the queue, claims each task in the store (`queued → started`
@@ -134,7 +139,56 @@ export function createWorker(options: WorkerOptions): Worker {
   const abort = (run: Running, why: TaskError | 'cancelled'): void => {
     if (run.controller.signal.aborted) return;
     run.abortedWith = why;
-    run.controller.abort(why === 'cancelled' ? new Error('cancelled') : new Error(why.message));
+    // A plain reason: abort() without one builds a DOMException with a stack trace, per task.
+    run.controller.abort(why === 'cancelled' ? CANCELLED : why);
+  };
+
+  const claimReason = `claimed by worker ${id}`;
+
+  // One loop per worker renews every running task's lease and enforces run limits, sleeping until the next thing
+  // is due (no timers per task). A newly started task that is due sooner wakes it.
+  let wake: AbortController | undefined;
+  let sleepingUntil = Number.POSITIVE_INFINITY;
+  const beat = async (run: Running): Promise<void> => {
+    try {
+      await options.store.heartbeat(run.task.id, {
+        workerId: id,
+        at: clock.now(),
+        leaseMs: leaseFor(run.task),
+      });
+    } catch (error) {
+      // The task is no longer ours (cancelled, or reaped and retried): stop working on it.
+      if (isScanplaneError(error) && error.code === 'CONFLICT') abort(run, 'cancelled');
+      else events.emit('error', error as Error);
+    }
+  };
+  const schedule = async (signal: AbortSignal): Promise<void> => {
+    while (!signal.aborted) {
+      const now = clock.now();
+      let next = now + 60_000;
+      for (const run of running.values()) {
+        if (run.controller.signal.aborted) continue;
+        if (now >= run.deadline) {
+          abort(run, { code: 'TASK_TIMEOUT', message: `ran longer than ${run.task.timeouts.runMs} ms` });
+          continue;
+        }
+        if (now >= run.nextBeat) {
+          run.nextBeat = now + heartbeatEvery(run.task);
+          void beat(run);
+        }
+        next = Math.min(next, run.nextBeat, run.deadline);
+      }
+      wake = new AbortController();
+      sleepingUntil = next;
+      const forward = (): void => wake?.abort();
+      signal.addEventListener('abort', forward, { once: true });
+      await clock.sleep(next - now, wake.signal);
+      signal.removeEventListener('abort', forward);
+    }
+  };
+  const track = (run: Running): void => {
+    running.set(run.task.id, run);
+    if (Math.min(run.nextBeat, run.deadline) < sleepingUntil) wake?.abort();
   };
 
   const republish = async (task: ScanTask): Promise<void> => {
@@ -161,7 +215,7 @@ export function createWorker(options: WorkerOptions): Worker {
         from: ['queued'],
         expectedVersion: task.version,
         at: now,
-        reason: `claimed by worker ${id}`,
+        reason: claimReason,
         patch: { workerId: id, leaseExpiresAt: now + leaseFor(task), lastHeartbeatAt: now },
       });
     } catch (error) {
@@ -171,44 +225,22 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       throw error;
     }
-    const run: Running = { task: claimed, controller: new AbortController() };
-    running.set(taskId, run);
-    const timers = new AbortController();
-    // Heartbeats renew the lease; one that finds the task no longer ours aborts the work.
-    void (async () => {
-      while (await clock.sleep(heartbeatEvery(claimed), timers.signal)) {
-        try {
-          await options.store.heartbeat(taskId, {
-            workerId: id,
-            at: clock.now(),
-            leaseMs: leaseFor(claimed),
-          });
-        } catch (error) {
-          if (isScanplaneError(error) && error.code === 'CONFLICT') {
-            abort(run, 'cancelled');
-            return;
-          }
-          events.emit('error', error as Error);
-        }
-      }
-    })();
-    // The run time limit.
-    void clock.sleep(claimed.timeouts.runMs, timers.signal).then((fired) => {
-      if (fired)
-        abort(run, { code: 'TASK_TIMEOUT', message: `ran longer than ${claimed.timeouts.runMs} ms` });
-    });
+    const run: Running = {
+      task: claimed,
+      controller: new AbortController(),
+      nextBeat: now + heartbeatEvery(claimed),
+      deadline: now + claimed.timeouts.runMs,
+    };
+    track(run);
     try {
       let result: unknown;
       let failure: TaskError | undefined;
       try {
-        result = await options.handler(claimed, {
-          signal: run.controller.signal,
-          log: () => {},
-        });
+        result = await options.handler(claimed, { signal: run.controller.signal, log: () => {} });
       } catch (error) {
         failure = toTaskError(error);
       }
-      timers.abort();
+      running.delete(taskId);
       const why = run.abortedWith;
       // Outcomes are recorded only while this worker still holds this attempt (its lease may have been reaped).
       const owner = { workerId: id, attempt: claimed.attempt };
@@ -224,7 +256,6 @@ export function createWorker(options: WorkerOptions): Worker {
       // The outcome is recorded: only now may the message go.
       await delivery.ack();
     } finally {
-      timers.abort();
       running.delete(taskId);
     }
   };
@@ -250,6 +281,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (consumer !== undefined) return;
       stopping = false;
       background = new AbortController();
+      void schedule(background.signal);
       const registry = options.registry;
       if (registry !== undefined) {
         await registry.registerWorker(registration());
