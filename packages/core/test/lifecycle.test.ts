@@ -480,6 +480,62 @@ describe('time limits', () => {
   });
 });
 
+describe('results the store refuses', () => {
+  it('fail the task with RESULT_INVALID (an oversized result), and the message is acknowledged', async () => {
+    const clock = createManualClock(T0);
+    const store = createMemoryStore({ maxPayloadBytes: 1_000 });
+    const queue = createMemoryQueue({ clock });
+    const orchestrator = createOrchestrator({ store, ledger: store, queue, clock, random: () => 0 });
+    const worker = createWorker({ store, queue, clock, handler: async () => ({ blob: 'x'.repeat(2_000) }) });
+    await worker.start();
+    const { taskIds } = await orchestrator.submit('p', ['10.0.0.1'], { ports: '80' });
+    const taskId = taskIds[0] as string;
+    await until(async () => (await store.get(taskId))?.status === 'failed', 'the task to fail');
+    const task = (await store.get(taskId)) as ScanTask;
+    expect(task.error?.code).toBe('RESULT_INVALID');
+    expect(task.error?.message).toContain('above the limit of 1000');
+    expect(task.result).toBeUndefined();
+    expect(task.attempt).toBe(1); // not retryable: one attempt only
+    await until(async () => (await queue.depth()) === 0 && worker.running.length === 0, 'the ack');
+    expect(queue.deadLetters()).toEqual([]);
+    await worker.stop();
+  });
+
+  it('fail the task with RESULT_INVALID (a result that is not JSON)', async () => {
+    const { clock, store, queue, orchestrator } = setup();
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    const worker = createWorker({ store, queue, clock, handler: async () => cyclic });
+    await worker.start();
+    const { taskIds } = await orchestrator.submit('p', ['10.0.0.1'], { ports: '80' });
+    await until(async () => (await store.get(taskIds[0] as string))?.status === 'failed', 'the task to fail');
+    const task = (await store.get(taskIds[0] as string)) as ScanTask;
+    expect(task.error?.code).toBe('RESULT_INVALID');
+    expect(task.error?.message).toContain('not JSON');
+    await worker.stop();
+  });
+
+  it('fail a pushed task whose finished event carries a refused result', async () => {
+    const clock = createManualClock(T0);
+    const store = createMemoryStore({ maxPayloadBytes: 1_000 });
+    const launcher = manualLauncher();
+    const orchestrator = createOrchestrator({ store, ledger: store, launcher, clock, random: () => 0 });
+    orchestrator.start();
+    const { taskIds } = await orchestrator.submit('p', ['10.0.0.1'], { ports: '80' });
+    const taskId = taskIds[0] as string;
+    await until(async () => (await store.get(taskId))?.status === 'requested', 'the launch');
+    const handle = (await store.get(taskId))?.handle as NonNullable<ScanTask['handle']>;
+    launcher.emit({
+      taskId,
+      handle,
+      event: { type: 'finished', at: T0 + 10, version: 2, result: { blob: 'x'.repeat(2_000) } },
+    });
+    await until(async () => (await store.get(taskId))?.status === 'failed', 'the task to fail');
+    expect((await store.get(taskId))?.error?.code).toBe('RESULT_INVALID');
+    await orchestrator.close();
+  });
+});
+
 describe('status, retry, workers and health', () => {
   it('scopes status to its project', async () => {
     const { clock, store, queue, orchestrator } = setup();

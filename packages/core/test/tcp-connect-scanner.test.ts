@@ -84,4 +84,30 @@ describe('scanTcp against listeners on 127.0.0.1', () => {
       code: 'INVALID_COMMAND',
     });
   });
+
+  it('as a handler, listens to the signal only for scans of more than one probe', async () => {
+    const handler = createTcpConnectScanner({ timeoutMs: 1000 });
+    let reads = 0;
+    const controller = new AbortController();
+    const context = {
+      get signal() {
+        reads++;
+        return controller.signal;
+      },
+      log: () => {},
+    };
+    const one = taskIn('started', {
+      target: { ip: '127.0.0.1', addresses: ['127.0.0.1/32'], hostnames: [], ports: String(closed) },
+    });
+    expect(await handler(one, context)).toMatchObject({ probes: 1, closed: 1 });
+    expect(reads).toBe(0);
+    const two = taskIn('started', {
+      target: { ip: '127.0.0.1', addresses: ['127.0.0.1/32'], hostnames: [], ports: `${closed},${open[0]}` },
+    });
+    expect(await handler(two, context)).toMatchObject({ probes: 2, closed: 1 });
+    expect(reads).toBe(1);
+    // An aborted signal stops a scan of several probes before it contacts anything.
+    controller.abort();
+    await expect(handler(two, context)).rejects.toMatchObject({ code: 'ABORTED' });
+  });
 });

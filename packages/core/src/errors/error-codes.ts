@@ -10,7 +10,8 @@
  * - `UNAVAILABLE`: a backing system could not be reached (retryable); `INTERNAL`: a bug or unexpected condition;
  * - task outcomes: `START_TIMEOUT` (a requested task never started), `LEASE_EXPIRED` (its heartbeats stopped),
  *   `TASK_TIMEOUT` (it ran past its time limit), `TASK_FAILED` (the handler or container failed), `CANCELLED`,
- *   `LAUNCH_FAILED` (a launcher could not start it), `INVALID_COMMAND` (a worker got command options it cannot run).
+ *   `LAUNCH_FAILED` (a launcher could not start it), `INVALID_COMMAND` (a worker got command options it cannot run),
+ *   `RESULT_INVALID` (the store refused the handler's result: not JSON, or over its size limit).
  *
  * @example
  * ```ts
@@ -37,7 +38,8 @@ export type ErrorCode =
   | 'TASK_FAILED'
   | 'CANCELLED'
   | 'LAUNCH_FAILED'
-  | 'INVALID_COMMAND';
+  | 'INVALID_COMMAND'
+  | 'RESULT_INVALID';
 
 /**
  * What {@link ERROR_CODES} says about one code.
@@ -104,6 +106,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   LAUNCH_FAILED: { retryable: true, summary: 'launch failed' },
   /** A worker received command options it cannot run (malformed, or out of range). */
   INVALID_COMMAND: { retryable: false, summary: 'invalid command options' },
+  /** The store refused a task's result (not JSON, or over its size limit): the task fails instead of finishing. */
+  RESULT_INVALID: { retryable: false, summary: 'result refused' },
 };
 
 /**

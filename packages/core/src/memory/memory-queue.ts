@@ -69,6 +69,8 @@ interface Entry {
   sequence: number;
 }
 
+type NackOptions = NonNullable<Parameters<QueueDelivery['nack']>[0]>;
+
 interface ConsumerState {
   handler: (delivery: QueueDelivery) => Promise<void>;
   prefetch: number;
@@ -175,42 +177,60 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     return undefined;
   };
 
+  const nackEntry = (entry: Entry, nackOptions: NackOptions): void => {
+    const requeue = nackOptions.requeue ?? true;
+    if (!requeue || (deliveryLimit > 0 && entry.deliveryCount >= deliveryLimit)) {
+      dead.push({
+        message: entry.message,
+        deliveryCount: entry.deliveryCount,
+        reason: nackOptions.reason ?? (requeue ? `delivery limit of ${deliveryLimit} reached` : 'rejected'),
+      });
+    } else {
+      const delay = nackOptions.delayMs ?? 0;
+      enqueue(
+        delay > 0 ? { ...entry, message: { ...entry.message, notBefore: clock.now() + delay } } : entry,
+        delay === 0,
+      );
+    }
+    queueMicrotask(dispatch);
+  };
+
+  // One object per delivery, its methods on the prototype (no closures per message).
+  class Delivery implements QueueDelivery {
+    readonly message: QueueMessage;
+    readonly deliveryCount: number;
+    #consumer: ConsumerState;
+    #entry: Entry;
+    #settled = false;
+
+    constructor(consumer: ConsumerState, entry: Entry) {
+      this.message = entry.message;
+      this.deliveryCount = entry.deliveryCount;
+      this.#consumer = consumer;
+      this.#entry = entry;
+    }
+
+    /** True for the first settlement of a delivery its consumer still holds (not closed meanwhile). */
+    #settle(): boolean {
+      if (this.#settled || !this.#consumer.inFlight.has(this.#entry)) return false;
+      this.#settled = true;
+      this.#consumer.inFlight.delete(this.#entry);
+      return true;
+    }
+
+    async ack(): Promise<void> {
+      if (this.#settle()) queueMicrotask(dispatch);
+    }
+
+    async nack(nackOptions: NackOptions = {}): Promise<void> {
+      if (this.#settle()) nackEntry(this.#entry, nackOptions);
+    }
+  }
+
   const deliver = (consumer: ConsumerState, entry: Entry): void => {
     entry.deliveryCount++;
     consumer.inFlight.add(entry);
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled || !consumer.inFlight.has(entry)) return false;
-      settled = true;
-      consumer.inFlight.delete(entry);
-      return true;
-    };
-    const delivery: QueueDelivery = {
-      message: entry.message,
-      deliveryCount: entry.deliveryCount,
-      async ack() {
-        if (settle()) queueMicrotask(dispatch);
-      },
-      async nack(nackOptions = {}) {
-        if (!settle()) return;
-        const requeue = nackOptions.requeue ?? true;
-        if (!requeue || (deliveryLimit > 0 && entry.deliveryCount >= deliveryLimit)) {
-          dead.push({
-            message: entry.message,
-            deliveryCount: entry.deliveryCount,
-            reason:
-              nackOptions.reason ?? (requeue ? `delivery limit of ${deliveryLimit} reached` : 'rejected'),
-          });
-        } else {
-          const delay = nackOptions.delayMs ?? 0;
-          enqueue(
-            delay > 0 ? { ...entry, message: { ...entry.message, notBefore: clock.now() + delay } } : entry,
-            delay === 0,
-          );
-        }
-        queueMicrotask(dispatch);
-      },
-    };
+    const delivery = new Delivery(consumer, entry);
     void consumer.handler(delivery).catch(() => {
       // A throwing handler leaves the delivery unsettled; put it back as a failed delivery.
       void delivery.nack({ reason: 'consumer handler threw' });

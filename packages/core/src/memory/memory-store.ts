@@ -13,7 +13,8 @@ import {
   TASK_STATUSES,
   type TaskStatus,
 } from '../tasks/task.js';
-import { applyTransition, type TransitionRequest } from '../tasks/transitions.js';
+import { applyTransition, copyTask, type TransitionRequest } from '../tasks/transitions.js';
+import { jsonLengthOver } from '../util/json-size.js';
 
 /**
  * The in-memory store: task store, ledger and worker registry in one object, like the Postgres adapter. It is the
@@ -126,11 +127,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
 
   const checkSize = (what: string, value: unknown, taskId?: string): void => {
     if (value === undefined) return;
-    const size = JSON.stringify(value)?.length ?? 0;
-    if (size > maxPayloadBytes) {
+    let size: number | undefined;
+    try {
+      size = jsonLengthOver(value, maxPayloadBytes);
+    } catch (error) {
       throw new ScanplaneError(
         'INVALID_ARGUMENT',
-        `${what} of ${taskId ?? 'a new task'} is ${size} bytes of JSON, above the limit of ${maxPayloadBytes}`,
+        `${what} of ${taskId ?? 'a new task'} is not JSON: ${(error as Error).message}`,
+        { details: { taskId: taskId ?? null }, cause: error },
+      );
+    }
+    if (size !== undefined) {
+      throw new ScanplaneError(
+        'INVALID_ARGUMENT',
+        `${what} of ${taskId ?? 'a new task'} is ${size} characters of JSON, above the limit of ${maxPayloadBytes}`,
         { details: { taskId: taskId ?? null, size, limit: maxPayloadBytes } },
       );
     }
@@ -198,10 +208,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         if (tasks.has(id))
           throw new ScanplaneError('CONFLICT', `task ${id} already exists`, { details: { taskId: id } });
         const status = input.status ?? 'created';
+        // Every field is present from the start (undefined when unset), in one order: all records share one
+        // hidden class, so a transition's copy is a flat clone and setting a field never reshapes the object.
         const task: ScanTask = {
           id,
           project: input.project,
+          scanId: input.scanId,
+          organizationIds: input.organizationIds === undefined ? undefined : [...input.organizationIds],
           kind: input.kind,
+          target: input.target,
+          payload: input.payload,
           status,
           attempt: 0,
           maxAttempts: input.maxAttempts ?? 3,
@@ -211,13 +227,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           timeouts:
             input.timeouts === undefined ? DEFAULT_TIMEOUTS : { ...DEFAULT_TIMEOUTS, ...input.timeouts },
           createdAt: at,
+          queuedAt: status === 'queued' ? at : undefined,
+          requestedAt: undefined,
+          startedAt: undefined,
+          finishedAt: undefined,
+          lastHeartbeatAt: undefined,
+          leaseExpiresAt: undefined,
+          notBefore: undefined,
+          workerId: undefined,
+          handle: undefined,
+          result: undefined,
+          error: undefined,
           history: [{ to: status, at, reason: 'created' }],
         };
-        if (status === 'queued') task.queuedAt = at;
-        if (input.scanId !== undefined) task.scanId = input.scanId;
-        if (input.organizationIds !== undefined) task.organizationIds = [...input.organizationIds];
-        if (input.target !== undefined) task.target = input.target;
-        if (input.payload !== undefined) task.payload = input.payload;
         Object.freeze(task);
         tasks.set(id, task);
         let projectSet = byProject.get(task.project);
@@ -282,12 +304,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           { details: { taskId: id, status: task.status } },
         );
       }
-      const next: ScanTask = {
-        ...task,
-        lastHeartbeatAt: at,
-        leaseExpiresAt: at + leaseMs,
-        version: task.version + 1,
-      };
+      const next = copyTask(task);
+      next.lastHeartbeatAt = at;
+      next.leaseExpiresAt = at + leaseMs;
+      next.version = task.version + 1;
       return commit(task, next);
     },
 

@@ -4,7 +4,7 @@ import { isScanplaneError } from '../errors/scanplane-error.js';
 import type { Ledger } from '../ports/ledger.js';
 import type { TaskStore } from '../ports/task-store.js';
 import { decidePlatformEvent, type PlatformEvent } from '../tasks/platform-event.js';
-import type { ScanTask, TaskError } from '../tasks/task.js';
+import type { ScanTask, TaskError, TaskStatus } from '../tasks/task.js';
 import { failureTransition, type RetryPolicy, type TransitionRequest } from '../tasks/transitions.js';
 import type { ScanplaneEvents } from './events.js';
 
@@ -84,7 +84,8 @@ export class TaskLifecycle {
   async transition(id: string, request: TransitionRequest): Promise<ScanTask> {
     const task = await this.store.transition(id, request);
     this.announce(task, request.to === 'queued' && request.patch?.error !== undefined);
-    if (task.status === 'finished') await this.#recordScanned(task);
+    if (task.status === 'finished' && this.ledger !== undefined && task.target !== undefined)
+      await this.#recordScanned(this.ledger, task, task.target);
     return task;
   }
 
@@ -94,16 +95,46 @@ export class TaskLifecycle {
     result: unknown,
     options: { reason?: string; owner?: TransitionRequest['owner'] } = {},
   ): Promise<LifecycleOutcome> {
-    return this.#guarded(() =>
-      this.transition(task.id, {
-        to: 'finished',
-        from: ['started', 'requested'],
-        at: this.clock.now(),
-        reason: options.reason ?? 'finished',
-        ...(options.owner === undefined ? {} : { owner: options.owner }),
-        ...(result === undefined ? {} : { patch: { result } }),
-      }),
+    const request: TransitionRequest = {
+      to: 'finished',
+      from: FINISH_FROM,
+      at: this.clock.now(),
+      reason: options.reason ?? 'finished',
+    };
+    if (options.owner !== undefined) request.owner = options.owner;
+    if (result !== undefined) request.patch = { result };
+    // The hot path of every task, so written out (not through #guarded and transition): a closure and two
+    // promises less per task count there.
+    let next: ScanTask;
+    try {
+      next = await this.store.transition(task.id, request);
+    } catch (error) {
+      if (result !== undefined && isScanplaneError(error) && error.code === 'INVALID_ARGUMENT')
+        return this.#resultRefused(task.id, request, error.message);
+      return staleOr(error);
+    }
+    this.announce(next);
+    if (this.ledger !== undefined && next.target !== undefined)
+      await this.#recordScanned(this.ledger, next, next.target);
+    return { outcome: 'applied', task: next };
+  }
+
+  /**
+   * The store refused a result (not JSON, or too large): the attempt fails with `RESULT_INVALID` instead, so the
+   * task never stays `started` with an outcome nobody can record.
+   */
+  async #resultRefused(taskId: string, request: TransitionRequest, why: string): Promise<LifecycleOutcome> {
+    const current = await this.store.get(taskId);
+    if (current === undefined) return { outcome: 'missing', reason: `no task ${taskId}` };
+    const failure = failureTransition(
+      current,
+      { code: 'RESULT_INVALID', message: `the result was refused: ${why}` },
+      this.clock.now(),
+      { ...(this.retryPolicy === undefined ? {} : { policy: this.retryPolicy }), random: this.random },
     );
+    if (request.owner !== undefined) failure.owner = request.owner;
+    if (request.from !== undefined) failure.from = request.from;
+    return this.#guarded(() => this.transition(taskId, failure));
   }
 
   /** A failed attempt: back to `queued` with backoff when retryable with attempts left, else `failed`. */
@@ -140,6 +171,12 @@ export class TaskLifecycle {
         // Another writer changed the task between our read and write: read again and decide again.
         if (isScanplaneError(error) && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION'))
           continue;
+        if (
+          isScanplaneError(error) &&
+          error.code === 'INVALID_ARGUMENT' &&
+          decision.request.patch?.result !== undefined
+        )
+          return this.#resultRefused(taskId, decision.request, error.message);
         throw error;
       }
     }
@@ -152,20 +189,26 @@ export class TaskLifecycle {
     try {
       return { outcome: 'applied', task: await change() };
     } catch (error) {
-      if (isScanplaneError(error) && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION')) {
-        return { outcome: 'stale', reason: error.message };
-      }
-      throw error;
+      return staleOr(error);
     }
   }
 
-  async #recordScanned(task: ScanTask): Promise<void> {
-    if (this.ledger === undefined || task.target === undefined) return;
-    await this.ledger.recordScanned(task.project, {
-      addresses: task.target.addresses,
-      ports: task.target.ports,
+  #recordScanned(ledger: Ledger, task: ScanTask, target: NonNullable<ScanTask['target']>): Promise<void> {
+    return ledger.recordScanned(task.project, {
+      addresses: target.addresses,
+      ports: target.ports,
       at: task.finishedAt ?? this.clock.now(),
       taskId: task.id,
     });
   }
+}
+
+const FINISH_FROM: readonly TaskStatus[] = Object.freeze(['started', 'requested']);
+
+/** A change that lost a race (the task moved meanwhile) is `stale`; anything else is rethrown. */
+function staleOr(error: unknown): LifecycleOutcome {
+  if (isScanplaneError(error) && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION')) {
+    return { outcome: 'stale', reason: error.message };
+  }
+  throw error;
 }

@@ -147,7 +147,7 @@ export function applyTransition(task: ScanTask, request: TransitionRequest): Sca
   }
   // Fields are cleared by setting them to undefined, never deleted: `delete` would turn every finished task into a
   // slow, large dictionary-mode object.
-  const next = { ...task } as ScanTask;
+  const next = copyTask(task);
   const patch = request.patch;
   if (task.status === 'started' && to !== 'started' && next.leaseExpiresAt !== undefined)
     next.leaseExpiresAt = undefined;
@@ -177,6 +177,45 @@ export function applyTransition(task: ScanTask, request: TransitionRequest): Sca
   if (isTerminal(to)) next.finishedAt = at;
   next.history = [...task.history, { from: task.status, to, at, reason: request.reason }];
   return next;
+}
+
+/**
+ * @internal A mutable copy of a task record with every field present, in one fixed order (the memory store creates records
+ * in the same order, so all share one hidden class). Spelled out rather than `{ ...task }`: spreading a frozen
+ * object (the memory store freezes what it keeps) takes V8's slow path, about ten times the time and four times the
+ * memory of this copy, on every transition.
+ */
+export function copyTask(task: ScanTask): ScanTask {
+  const copy: { [K in keyof Required<ScanTask>]: ScanTask[K] } = {
+    id: task.id,
+    project: task.project,
+    scanId: task.scanId,
+    organizationIds: task.organizationIds,
+    kind: task.kind,
+    target: task.target,
+    payload: task.payload,
+    status: task.status,
+    attempt: task.attempt,
+    maxAttempts: task.maxAttempts,
+    priority: task.priority,
+    idempotencyKey: task.idempotencyKey,
+    version: task.version,
+    timeouts: task.timeouts,
+    createdAt: task.createdAt,
+    queuedAt: task.queuedAt,
+    requestedAt: task.requestedAt,
+    startedAt: task.startedAt,
+    finishedAt: task.finishedAt,
+    lastHeartbeatAt: task.lastHeartbeatAt,
+    leaseExpiresAt: task.leaseExpiresAt,
+    notBefore: task.notBefore,
+    workerId: task.workerId,
+    handle: task.handle,
+    result: task.result,
+    error: task.error,
+    history: task.history,
+  };
+  return copy;
 }
 
 function invalidTransition(task: ScanTask, to: TaskStatus, request: TransitionRequest): ScanplaneError {

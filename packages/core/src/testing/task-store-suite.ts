@@ -1030,5 +1030,26 @@ export function runTaskStoreConformance(options: TaskStoreConformanceOptions): v
       expect(after?.version).toBe(started.version);
       expect(after?.result).toBeUndefined();
     });
+
+    test('a result that is not JSON (a cycle) is refused with INVALID_ARGUMENT and the task is unchanged', async ({
+      store,
+    }) => {
+      const started = await driveTo(store, await createOne(store), 'started');
+      const cyclic: Record<string, unknown> = { open: [] };
+      cyclic['self'] = cyclic;
+      await expectScanplaneError(
+        store.transition(started.id, {
+          to: 'finished',
+          at: T0 + 100,
+          reason: 'done',
+          patch: { result: cyclic },
+        }),
+        'INVALID_ARGUMENT',
+        'a cyclic result',
+      );
+      const after = await store.get(started.id);
+      expect(after?.status).toBe('started');
+      expect(after?.version).toBe(started.version);
+    });
   });
 }

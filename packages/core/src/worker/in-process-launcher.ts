@@ -11,6 +11,7 @@ import type {
 } from '../ports/task-launcher.js';
 import type { ScanTask, TaskHandle } from '../tasks/task.js';
 import { toTaskError } from './handler-error.js';
+import { RunContext } from './run-context.js';
 import type { TaskHandler } from './task-handler.js';
 
 /**
@@ -38,7 +39,7 @@ export interface InProcessLauncherOptions {
 interface Run {
   task: ScanTask;
   handle: TaskHandle;
-  controller: AbortController;
+  context: RunContext;
   state: 'pending' | 'running' | 'stopped';
   exitCode?: number;
   startedAt?: number;
@@ -109,12 +110,8 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
     run.state = 'running';
     run.startedAt = clock.now();
     emit(run, { type: 'started', at: run.startedAt, reason: 'in-process run started' });
-    const log = (text: string): void => {
-      run.logs.push({ at: clock.now(), stream: 'stdout', text });
-      if (run.logs.length > logLimit) run.logs.shift();
-    };
     try {
-      const result = await options.handler(run.task, { signal: run.controller.signal, log });
+      const result = await options.handler(run.task, run.context);
       run.exitCode = 0;
       run.stoppedAt = clock.now();
       run.state = 'stopped';
@@ -159,7 +156,12 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
           continue;
         }
         const handle: TaskHandle = { launcher: 'in-process', id: `${task.id}#${task.attempt + 1}` };
-        const run: Run = { task, handle, controller: new AbortController(), state: 'pending', logs: [] };
+        const logs: LogLine[] = [];
+        const log = (text: string): void => {
+          logs.push({ at: clock.now(), stream: 'stdout', text });
+          if (logs.length > logLimit) logs.shift();
+        };
+        const run: Run = { task, handle, context: new RunContext(log), state: 'pending', logs };
         runs.set(task.id, run);
         byHandle.set(handle.id, run);
         waiting.push(run);
@@ -185,7 +187,7 @@ export function createInProcessLauncher(options: InProcessLauncherOptions): Task
           error: { code: 'CANCELLED', message: reason },
         });
       }
-      run.controller.abort(new Error(reason));
+      run.context.abort(new Error(reason));
     },
 
     async describe(handles) {

@@ -13,6 +13,7 @@ import { messageFor } from '../tasks/queue-message.js';
 import type { ScanTask, TaskError } from '../tasks/task.js';
 import type { RetryPolicy } from '../tasks/transitions.js';
 import { toTaskError } from './handler-error.js';
+import { RunContext } from './run-context.js';
 import type { TaskHandler } from './task-handler.js';
 
 /**
@@ -85,13 +86,18 @@ export interface Worker {
 
 interface Running {
   task: ScanTask;
-  controller: AbortController;
+  /** What the handler gets: the (lazily made) signal and the log. */
+  context: RunContext;
   /** Why the signal fired, once it has. */
   abortedWith?: TaskError | 'cancelled';
   /** When the next heartbeat is due, and when the run time limit passes (epoch ms). */
   nextBeat: number;
   deadline: number;
 }
+
+const noLog = (): void => {};
+
+const CLAIM_FROM: readonly ScanTask['status'][] = Object.freeze(['queued']);
 
 const CANCELLED = Object.freeze({ code: 'CANCELLED', message: 'the task was cancelled' });
 
@@ -126,7 +132,6 @@ export function createWorker(options: WorkerOptions): Worker {
     ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
   });
   const running = new Map<string, Running>();
-  const inFlight = new Set<Promise<void>>();
   let consumer: QueueConsumer | undefined;
   let offCancel: (() => void) | undefined;
   let background: AbortController | undefined;
@@ -137,10 +142,10 @@ export function createWorker(options: WorkerOptions): Worker {
     options.heartbeatMs ?? Math.max(10, Math.floor(leaseFor(task) / 3));
 
   const abort = (run: Running, why: TaskError | 'cancelled'): void => {
-    if (run.controller.signal.aborted) return;
+    if (run.abortedWith !== undefined) return;
     run.abortedWith = why;
     // A plain reason: abort() without one builds a DOMException with a stack trace, per task.
-    run.controller.abort(why === 'cancelled' ? CANCELLED : why);
+    run.context.abort(why === 'cancelled' ? CANCELLED : why);
   };
 
   const claimReason = `claimed by worker ${id}`;
@@ -167,7 +172,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const now = clock.now();
       let next = now + 60_000;
       for (const run of running.values()) {
-        if (run.controller.signal.aborted) continue;
+        if (run.abortedWith !== undefined) continue;
         if (now >= run.deadline) {
           abort(run, { code: 'TASK_TIMEOUT', message: `ran longer than ${run.task.timeouts.runMs} ms` });
           continue;
@@ -195,48 +200,58 @@ export function createWorker(options: WorkerOptions): Worker {
     await options.queue.publish([messageFor(task)]);
   };
 
+  // Deliveries being handled, and who waits for none to be (a graceful stop).
+  let busy = 0;
+  const drainWaiters: Array<() => void> = [];
+
+  /** Handles one delivery, start to end; it never rejects (a failure is reported and the delivery returned). */
   const execute = async (delivery: QueueDelivery): Promise<void> => {
+    if (stopping) {
+      await delivery.nack({ reason: 'worker stopping' });
+      return;
+    }
+    busy++;
     const taskId = delivery.message.taskId;
-    const task = await options.store.get(taskId);
-    if (task === undefined || task.status !== 'queued') {
-      // Unknown, cancelled, finished, or claimed by someone else: never run it.
-      await delivery.ack();
-      return;
-    }
-    const now = clock.now();
-    if ((task.notBefore ?? 0) > now) {
-      await delivery.nack({ delayMs: (task.notBefore as number) - now, reason: 'retry backoff' });
-      return;
-    }
-    let claimed: ScanTask;
     try {
-      claimed = await lifecycle.transition(taskId, {
-        to: 'started',
-        from: ['queued'],
-        expectedVersion: task.version,
-        at: now,
-        reason: claimReason,
-        patch: { workerId: id, leaseExpiresAt: now + leaseFor(task), lastHeartbeatAt: now },
-      });
-    } catch (error) {
-      if (isScanplaneError(error) && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION')) {
+      const task = await options.store.get(taskId);
+      if (task === undefined || task.status !== 'queued') {
+        // Unknown, cancelled, finished, or claimed by someone else: never run it.
         await delivery.ack();
         return;
       }
-      throw error;
-    }
-    const run: Running = {
-      task: claimed,
-      controller: new AbortController(),
-      nextBeat: now + heartbeatEvery(claimed),
-      deadline: now + claimed.timeouts.runMs,
-    };
-    track(run);
-    try {
+      const now = clock.now();
+      if ((task.notBefore ?? 0) > now) {
+        await delivery.nack({ delayMs: (task.notBefore as number) - now, reason: 'retry backoff' });
+        return;
+      }
+      let claimed: ScanTask;
+      try {
+        claimed = await lifecycle.transition(taskId, {
+          to: 'started',
+          from: CLAIM_FROM,
+          expectedVersion: task.version,
+          at: now,
+          reason: claimReason,
+          patch: { workerId: id, leaseExpiresAt: now + leaseFor(task), lastHeartbeatAt: now },
+        });
+      } catch (error) {
+        if (isScanplaneError(error) && (error.code === 'CONFLICT' || error.code === 'INVALID_TRANSITION')) {
+          await delivery.ack();
+          return;
+        }
+        throw error;
+      }
+      const run: Running = {
+        task: claimed,
+        context: new RunContext(noLog),
+        nextBeat: now + heartbeatEvery(claimed),
+        deadline: now + claimed.timeouts.runMs,
+      };
+      track(run);
       let result: unknown;
       let failure: TaskError | undefined;
       try {
-        result = await options.handler(claimed, { signal: run.controller.signal, log: () => {} });
+        result = await options.handler(claimed, run.context);
       } catch (error) {
         failure = toTaskError(error);
       }
@@ -255,8 +270,13 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       // The outcome is recorded: only now may the message go.
       await delivery.ack();
+    } catch (error) {
+      events.emit('error', error instanceof Error ? error : new Error(String(error)));
+      await delivery.nack({ reason: (error as Error)?.message }).catch(() => {});
     } finally {
       running.delete(taskId);
+      busy--;
+      if (busy === 0) for (const resolve of drainWaiters.splice(0)) resolve();
     }
   };
 
@@ -300,31 +320,17 @@ export function createWorker(options: WorkerOptions): Worker {
           if (run !== undefined) abort(run, 'cancelled');
         }
       });
-      consumer = await options.queue.consume(
-        async (delivery) => {
-          if (stopping) {
-            await delivery.nack({ reason: 'worker stopping' });
-            return;
-          }
-          const done = execute(delivery).catch(async (error: unknown) => {
-            events.emit('error', error instanceof Error ? error : new Error(String(error)));
-            await delivery.nack({ reason: (error as Error)?.message }).catch(() => {});
-          });
-          inFlight.add(done);
-          try {
-            await done;
-          } finally {
-            inFlight.delete(done);
-          }
-        },
-        { prefetch: concurrency, ...(options.kinds === undefined ? {} : { kinds: options.kinds }) },
-      );
+      consumer = await options.queue.consume(execute, {
+        prefetch: concurrency,
+        ...(options.kinds === undefined ? {} : { kinds: options.kinds }),
+      });
     },
 
     async stop(stopOptions = {}) {
       stopping = true;
       const graceMs = stopOptions.graceMs ?? 30_000;
-      const drained = Promise.all([...inFlight]);
+      const drained =
+        busy === 0 ? Promise.resolve() : new Promise<void>((resolve) => drainWaiters.push(resolve));
       const timer = new AbortController();
       const graceOver = clock.sleep(graceMs, timer.signal);
       const finished = await Promise.race([drained.then(() => true), graceOver.then(() => false)]);
