@@ -52,11 +52,12 @@
  * - baselines: as many probes as targets, all closed (no open, filtered or error probe), every address called once.
  *
  * METRICS (one JSON goal line each, printed last; a missed goal is reported, not an error)
- * - pipeline_time_ratio: median pipeline time / median baseline time. First WARMUP_RUNS warm-up runs of each side on
- *   the first WARMUP_TASKS addresses (untimed), then each side is timed TIMED_RUNS times on the 20,000 addresses in
- *   its own block (pipeline, then baseline, then the reference), with one settled heap before each block and no
- *   forced GC between runs: garbage left by a run (the previous deployment is dropped after its checks) is collected
- *   when V8 decides, inside the next run, as it would be in a real process. Goal: at most 1.5.
+ * - pipeline_time_ratio: the median, over TIMED_RUNS rounds, of (pipeline time / per-address baseline time) in that
+ *   round. First WARMUP_RUNS warm-up runs of each side on the first WARMUP_TASKS addresses (untimed); then each
+ *   round times one run of every side on the 20,000 addresses, in alternating order (pipeline, baseline, reference;
+ *   then reference, baseline, pipeline), each run after a settled heap (forced full GCs, see `settleHeap`), so no
+ *   run collects another's garbage and slow drift of the machine (the other core's load, frequency) hits both sides
+ *   of a round alike. The ratio of the two sides' median times is printed too. Goal: at most 1.5.
  * - bytes_per_finished_task: one more pipeline run on the 20,000 addresses, between settled heaps (forced full GCs,
  *   see `settleHeap`): growth of heapUsed + arrayBuffers from before `createEmbedded` to after the run and `close()`
  *   (workers stopped, loops and queue closed, so no socket, timer or in-flight delivery is counted: only retained
@@ -104,7 +105,7 @@ const PROJECT = 'bench';
 const TASKS = 20_000;
 const WARMUP_TASKS = 2_000;
 const WARMUP_RUNS = 2;
-const TIMED_RUNS = 7;
+const TIMED_RUNS = 9;
 const WORKERS = 2;
 const PER_WORKER = 128;
 const CONCURRENCY = WORKERS * PER_WORKER;
@@ -429,7 +430,8 @@ for (let run = 0; run < WARMUP_RUNS; run++) {
 stopIfFailed();
 
 console.log(
-  `\ntiming: ${TIMED_RUNS} runs of each side on ${formatCount(TASKS)} addresses, each side in its own block`,
+  `\ntiming: ${TIMED_RUNS} rounds on ${formatCount(TASKS)} addresses, each a run of every side (order alternating), ` +
+    'each run after a settled heap',
 );
 let unaccounted = 0;
 const pipelineTimes: number[] = [];
@@ -437,10 +439,17 @@ const submitTimes: number[] = [];
 const lastFinishedTimes: number[] = [];
 const idleLags: number[] = [];
 const pipelineCpu: number[] = [];
+const perAddressTimes: number[] = [];
+const perAddressCpu: number[] = [];
+const wholeTimes: number[] = [];
+const wholeCpu: number[] = [];
+/** pipeline / per-address baseline, per round. */
+const roundRatios: number[] = [];
 let heartbeated = 0;
 let transitions = 0;
-await settleHeap();
-for (let run = 0; run < TIMED_RUNS; run++) {
+
+async function timePipeline(run: number): Promise<number> {
+  await settleHeap();
   const pipeline = await runPipeline(full, ports);
   pipelineTimes.push(pipeline.ms);
   submitTimes.push(pipeline.submitMs);
@@ -453,39 +462,54 @@ for (let run = 0; run < TIMED_RUNS; run++) {
   heartbeated += result.heartbeated;
   check(
     result.problems.length === 0,
-    `pipeline run ${run + 1}: ${formatMs(pipeline.ms)}; ${formatCount(result.submitted)} submitted, ` +
+    `round ${run + 1} pipeline: ${formatMs(pipeline.ms)}; ${formatCount(result.submitted)} submitted, ` +
       `${formatCount(result.finished)} finished, ${formatCount(pipeline.events.finished)} task:finished events`,
     result.problems.join('; '),
   );
+  return pipeline.ms;
 }
-const perAddressTimes: number[] = [];
-const perAddressCpu: number[] = [];
-await settleHeap();
-for (let run = 0; run < TIMED_RUNS; run++) {
+
+async function timePerAddress(run: number): Promise<number> {
+  await settleHeap();
   const baseline = await runPerAddress(full, ports);
   perAddressTimes.push(baseline.ms);
   perAddressCpu.push(baseline.cpuMs);
   const problems = verifyBaseline(baseline, full, TASKS);
   check(
     problems.length === 0,
-    `per-address baseline run ${run + 1}: ${formatMs(baseline.ms)}; ${formatCount(baseline.calls)} scanner calls, ` +
-      `${formatCount(baseline.closed)} closed`,
+    `round ${run + 1} per-address baseline: ${formatMs(baseline.ms)}; ${formatCount(baseline.calls)} scanner ` +
+      `calls, ${formatCount(baseline.closed)} closed`,
     problems.join('; '),
   );
+  return baseline.ms;
 }
-const wholeTimes: number[] = [];
-const wholeCpu: number[] = [];
-await settleHeap();
-for (let run = 0; run < TIMED_RUNS; run++) {
+
+async function timeWholeScan(run: number): Promise<void> {
+  await settleHeap();
   const reference = await runWholeScan(full, ports);
   wholeTimes.push(reference.ms);
   wholeCpu.push(reference.cpuMs);
   const problems = verifyBaseline(reference, full, 1);
   check(
     problems.length === 0,
-    `whole-scan reference run ${run + 1}: ${formatMs(reference.ms)}; ${formatCount(reference.closed)} closed`,
+    `round ${run + 1} whole-scan reference: ${formatMs(reference.ms)}; ${formatCount(reference.closed)} closed`,
     problems.join('; '),
   );
+}
+
+for (let run = 0; run < TIMED_RUNS; run++) {
+  let pipelineMs: number;
+  let perAddressMs: number;
+  if (run % 2 === 0) {
+    pipelineMs = await timePipeline(run);
+    perAddressMs = await timePerAddress(run);
+    await timeWholeScan(run);
+  } else {
+    await timeWholeScan(run);
+    perAddressMs = await timePerAddress(run);
+    pipelineMs = await timePipeline(run);
+  }
+  roundRatios.push(pipelineMs / perAddressMs);
 }
 stopIfFailed();
 
@@ -511,7 +535,7 @@ const bytesPerTask = bytes / TASKS;
 const pipelineMs = median(pipelineTimes);
 const perAddressMs = median(perAddressTimes);
 const wholeMs = median(wholeTimes);
-const ratio = pipelineMs / perAddressMs;
+const ratio = median(roundRatios);
 
 console.log(`\nresults (median of ${TIMED_RUNS} runs; runs in ms in brackets):`);
 console.log(
@@ -536,7 +560,8 @@ console.log(
     `${formatCount(Math.round(TASKS / (wholeMs / 1000)))} probes/s; CPU ${formatMs(median(wholeCpu))}`,
 );
 console.log(
-  `  time ratio: pipeline / per-address baseline ${ratio.toFixed(2)} (goal ≤ 1.5); ` +
+  `  time ratio: pipeline / per-address baseline, median of the rounds' ratios ${ratio.toFixed(2)} (goal ≤ 1.5) ` +
+    `[${roundRatios.map((r) => r.toFixed(2)).join(' ')}]; ratio of the medians ${(pipelineMs / perAddressMs).toFixed(2)}; ` +
     `pipeline / whole-scan reference ${(pipelineMs / wholeMs).toFixed(2)} (reference only); ` +
     `orchestration overhead ${formatMs((pipelineMs - perAddressMs) / TASKS)} per task; CPU ratio ` +
     `${(median(pipelineCpu) / median(perAddressCpu)).toFixed(2)} (reference only)`,

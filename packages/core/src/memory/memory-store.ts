@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ScanplaneError } from '../errors/scanplane-error.js';
 import type { HealthReport } from '../ports/health.js';
 import type { CoverageRecord, Ledger } from '../ports/ledger.js';
@@ -15,6 +14,7 @@ import {
 } from '../tasks/task.js';
 import { applyTransition, copyTask, type TransitionRequest } from '../tasks/transitions.js';
 import { jsonLengthOver } from '../util/json-size.js';
+import { randomUuid } from '../util/random-uuid.js';
 
 /**
  * The in-memory store: task store, ledger and worker registry in one object, like the Postgres adapter. It is the
@@ -50,15 +50,6 @@ function zeroCounts(): Record<TaskStatus, number> {
 }
 
 /**
- * A string stored flat: `randomUUID()` returns a rope of about sixteen pieces (close to 500 bytes); reading a
- * character makes V8 flatten it in place, to about 70.
- */
-function flat(text: string): string {
-  text.charCodeAt(0);
-  return text;
-}
-
-/**
  * Creates an empty {@link MemoryStore}.
  *
  * @example
@@ -74,7 +65,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const activeKeys = new Map<string, Map<string, string>>(); // project → idempotency key → active task id
   const byProject = new Map<string, Set<string>>();
   const active = new Set<string>(); // ids of active tasks (for the reaper and coverage)
-  const queued = new Set<string>(); // ids of queued tasks (for claims)
+  // Ids of queued tasks, for claims: built on the first claim and kept from then on (a deployment that takes its
+  // work from a queue never claims from the store, and need not pay for this index on every change).
+  let queued: Set<string> | undefined;
   const targetSets = new Map<string, AddressSet>(); // active task id → its target as a set
   const scanned = new Map<string, CoverageRecord[]>();
   const scannedSets = new WeakMap<CoverageRecord, AddressSet>();
@@ -121,8 +114,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         active.add(after.id);
       }
     }
-    if (after.status === 'queued') queued.add(after.id);
-    else queued.delete(after.id);
+    if (queued !== undefined) {
+      if (after.status === 'queued') queued.add(after.id);
+      else if (before?.status === 'queued') queued.delete(after.id);
+    }
   };
 
   const checkSize = (what: string, value: unknown, taskId?: string): void => {
@@ -204,7 +199,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           existing.push(mustGet(holder));
           continue;
         }
-        const id = flat(input.id ?? randomUUID());
+        const id = input.id ?? randomUuid();
         if (tasks.has(id))
           throw new ScanplaneError('CONFLICT', `task ${id} already exists`, { details: { taskId: id } });
         const status = input.status ?? 'created';
@@ -266,6 +261,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     async claim(request: ClaimRequest): Promise<ScanTask[]> {
+      if (queued === undefined) {
+        queued = new Set();
+        for (const id of active) if (tasks.get(id)?.status === 'queued') queued.add(id);
+      }
       const ready: ScanTask[] = [];
       for (const id of queued) {
         const task = tasks.get(id) as ScanTask;

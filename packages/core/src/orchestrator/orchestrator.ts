@@ -26,6 +26,7 @@ import {
   type TaskTimeouts,
 } from '../tasks/task.js';
 import type { RetryPolicy } from '../tasks/transitions.js';
+import { yieldToEventLoop } from '../util/abort.js';
 import { CoverageIndex } from './coverage.js';
 import type { ScanplaneEvents } from './events.js';
 import { TaskLifecycle } from './lifecycle.js';
@@ -665,6 +666,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
           if (batch.length >= 1000) {
             await flush(batch);
             batch = [];
+            // A large submission is promise-chained work that would otherwise hold the event loop to its end:
+            // let I/O run between batches (the workers start on the first batch meanwhile).
+            await yieldToEventLoop();
           }
         }
         await flush(batch);

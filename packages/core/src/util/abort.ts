@@ -40,3 +40,12 @@ export async function raceAbort<T>(promise: Promise<T>, signal?: AbortSignal): P
     promise.catch(() => {});
   }
 }
+
+/**
+ * Resolves on a later turn of the event loop (after pending I/O callbacks), so that a long loop of promise-chained
+ * work lets sockets, timers and other requests run between its batches.
+ * @internal
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
