@@ -50,6 +50,7 @@ export { type TaskKeyParts, taskKey } from './plan/task-key.js';
 export type { HealthReport } from './ports/health.js';
 export type { CoverageRecord, Ledger } from './ports/ledger.js';
 export type { Lock, LockLease } from './ports/lock.js';
+export type { ScheduleSnapshot, ScheduleStore } from './ports/schedule-store.js';
 export type {
   LaunchDescription,
   LauncherCapabilities,
@@ -79,6 +80,42 @@ export {
   type TcpScanOptions,
   type TcpScanResult,
 } from './scanner/tcp-connect-scanner.js';
+export { chunkRange, chunkSlice } from './schedule/chunk-slice.js';
+export {
+  explainPair,
+  type PairExplanation,
+  type PairSkip,
+  type PlannedScanTask,
+  planSchedule,
+  type QueuedScanTask,
+  type ScanUpdate,
+  type ScheduleCancel,
+  type ScheduledTaskPayload,
+  type ScheduleOptions,
+  type SchedulePlan,
+  type ScheduleSkipReason,
+  type ScheduleState,
+} from './schedule/plan-schedule.js';
+export {
+  type Organization,
+  type ScanDefinition,
+  validateOrganization,
+  validateScanDefinition,
+} from './schedule/scan-definition.js';
+export {
+  type OrganizationOutcome,
+  organizationOutcome,
+  type PairHistory,
+  type ScheduleHistory,
+  ScheduleHistoryIndex,
+} from './schedule/schedule-history.js';
+export {
+  createScheduler,
+  type Scheduler,
+  type SchedulerEvents,
+  type SchedulerOptions,
+  type TickReport,
+} from './schedule/scheduler.js';
 export {
   type AddressChunk,
   type AddressRange,
@@ -174,5 +211,10 @@ export {
   runEntrypoint,
 } from './worker/entrypoint.js';
 export { createInProcessLauncher, type InProcessLauncherOptions } from './worker/in-process-launcher.js';
+export {
+  type BatchResult,
+  type OrganizationRun,
+  runForOrganizations,
+} from './worker/run-for-organizations.js';
 export type { TaskContext, TaskHandler } from './worker/task-handler.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker/worker.js';

@@ -18,6 +18,7 @@ import {
   runLockConformance,
   runQueueConformance,
   runResolverConformance,
+  runScheduleStoreConformance,
   runTaskStoreConformance,
   runWorkerRegistryConformance,
 } from '../src/testing/index.js';
@@ -30,6 +31,11 @@ runTaskStoreConformance({
   name: 'memory, 64 KiB payloads',
   create: async () => ({ store: createMemoryStore({ maxPayloadBytes: 65_536 }) }),
   oversizedBytes: 70_000,
+});
+
+runScheduleStoreConformance({
+  name: 'memory',
+  create: async () => ({ store: createMemoryStore() }),
 });
 
 runLedgerConformance({

@@ -388,6 +388,32 @@ describe('push mode with the in-process launcher', () => {
     await launcher.close();
   });
 
+  it('counts a failed launch as an attempt and backs off: no relaunch loop, then failed when attempts run out', async () => {
+    const clock = createManualClock(T0);
+    const store = createMemoryStore();
+    const launcher = createInProcessLauncher({ handler: async () => ({}), clock });
+    await launcher.close(); // refuses every launch: UNAVAILABLE, retryable
+    const orchestrator = createOrchestrator({ store, ledger: store, launcher, clock, random: () => 0 });
+    const { taskIds } = await orchestrator.submit('p', ['10.0.0.1'], { ports: '80', maxAttempts: 2 });
+    const taskId = taskIds[0] as string;
+    expect(await orchestrator.dispatch()).toBe(0);
+    let task = (await store.get(taskId)) as ScanTask;
+    expect(task.status).toBe('queued');
+    expect(task.attempt).toBe(1);
+    expect(task.error?.code).toBe('UNAVAILABLE');
+    expect(task.notBefore).toBe(T0 + 500); // the first backoff (1 s), jitter drawn at its low end: half
+    // In its backoff it is not launched again.
+    expect(await orchestrator.dispatch()).toBe(0);
+    expect(((await store.get(taskId)) as ScanTask).attempt).toBe(1);
+    await clock.advance(500);
+    await orchestrator.dispatch();
+    task = (await store.get(taskId)) as ScanTask;
+    expect(task.status).toBe('failed');
+    expect(task.attempt).toBe(2);
+    expect(task.history.map((h) => h.to)).toEqual(['queued', 'requested', 'queued', 'requested', 'failed']);
+    await orchestrator.close();
+  });
+
   it('stops a running pushed task through the launcher', async () => {
     const store = createMemoryStore();
     const handler = hangingHandler();

@@ -1,8 +1,18 @@
+import { type Clock, systemClock } from '../clock/clock.js';
 import { ScanplaneError } from '../errors/scanplane-error.js';
 import type { HealthReport } from '../ports/health.js';
 import type { CoverageRecord, Ledger } from '../ports/ledger.js';
+import type { ScheduleSnapshot, ScheduleStore } from '../ports/schedule-store.js';
 import type { ClaimRequest, CreateTasksResult, TaskQuery, TaskStore } from '../ports/task-store.js';
 import type { WorkerInfo, WorkerRegistry } from '../ports/worker-registry.js';
+import type { QueuedScanTask } from '../schedule/plan-schedule.js';
+import {
+  type Organization,
+  type ScanDefinition,
+  validateOrganization,
+  validateScanDefinition,
+} from '../schedule/scan-definition.js';
+import { ScheduleHistoryIndex } from '../schedule/schedule-history.js';
 import { AddressSet } from '../targets/address-set.js';
 import {
   DEFAULT_TIMEOUTS,
@@ -17,8 +27,8 @@ import { jsonLengthOver } from '../util/json-size.js';
 import { randomUuid } from '../util/random-uuid.js';
 
 /**
- * The in-memory store: task store, ledger and worker registry in one object, like the Postgres adapter. It is the
- * embedded default — nothing to install — and what unit tests of scan policy run against. State lives in this
+ * The in-memory store: task store, ledger, worker registry and schedule store in one object, like the Postgres
+ * adapter. It is the embedded default — nothing to install — and what unit tests of scan policy run against. State lives in this
  * process only.
  *
  * @example
@@ -28,7 +38,7 @@ import { randomUuid } from '../util/random-uuid.js';
  * const { created } = await store.create([{ project: 'acme', kind: 'tcp-connect', idempotencyKey: 'k1' }], { at: Date.now() });
  * ```
  */
-export type MemoryStore = TaskStore & Ledger & WorkerRegistry;
+export type MemoryStore = TaskStore & Ledger & WorkerRegistry & ScheduleStore;
 
 /**
  * Options for {@link createMemoryStore}.
@@ -43,6 +53,38 @@ export type MemoryStore = TaskStore & Ledger & WorkerRegistry;
 export interface MemoryStoreOptions {
   /** Largest JSON size of a task's payload or result. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /** Stamps what the store dates itself (a scan definition's `createdAt`). Default the system clock. */
+  clock?: Clock;
+}
+
+/** A copy of an organization, field by field (a tick reads tens of thousands: `structuredClone` is slow). */
+function copyOrganization(organization: Organization): Organization {
+  const copy: Organization = {
+    id: organization.id,
+    name: organization.name,
+    passive: organization.passive,
+    tags: [...organization.tags],
+  };
+  const scope = organization.scope;
+  if (scope !== undefined) {
+    copy.scope = {};
+    if (scope.rootDomains !== undefined) copy.scope.rootDomains = [...scope.rootDomains];
+    if (scope.ipBlocks !== undefined) copy.scope.ipBlocks = [...scope.ipBlocks];
+  }
+  if (organization.enabled !== undefined) copy.enabled = organization.enabled;
+  return copy;
+}
+
+/** A copy of an organization frozen all the way down (shared between callers: nobody can change it). */
+function frozenOrganization(organization: Organization): Organization {
+  const copy = copyOrganization(organization);
+  Object.freeze(copy.tags);
+  if (copy.scope !== undefined) {
+    if (copy.scope.rootDomains !== undefined) Object.freeze(copy.scope.rootDomains);
+    if (copy.scope.ipBlocks !== undefined) Object.freeze(copy.scope.ipBlocks);
+    Object.freeze(copy.scope);
+  }
+  return Object.freeze(copy);
 }
 
 function zeroCounts(): Record<TaskStatus, number> {
@@ -61,6 +103,7 @@ function zeroCounts(): Record<TaskStatus, number> {
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+  const clock = options.clock ?? systemClock;
   const tasks = new Map<string, ScanTask>();
   const activeKeys = new Map<string, Map<string, string>>(); // project → idempotency key → active task id
   const byProject = new Map<string, Set<string>>();
@@ -68,6 +111,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   // Ids of queued tasks, for claims: built on the first claim and kept from then on (a deployment that takes its
   // work from a queue never claims from the store, and need not pay for this index on every change).
   let queued: Set<string> | undefined;
+  // The scheduler's view: scan definitions, organizations, pair histories kept up to date on every task change, and
+  // the queued scheduled tasks.
+  const scans = new Map<string, ScanDefinition>();
+  const organizations = new Map<string, Organization>();
+  /**
+   * The organizations in id order, frozen, handed to every caller until one changes: a scheduler reads them every
+   * tick, and the same frozen list lets it keep what it derives from them (see `planSchedule`).
+   */
+  let organizationList: readonly Organization[] | undefined;
+  const scheduleHistory = new ScheduleHistoryIndex();
+  const scheduledQueued = new Set<string>();
   const targetSets = new Map<string, AddressSet>(); // active task id → its target as a set
   const scanned = new Map<string, CoverageRecord[]>();
   const scannedSets = new WeakMap<CoverageRecord, AddressSet>();
@@ -117,6 +171,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     if (queued !== undefined) {
       if (after.status === 'queued') queued.add(after.id);
       else if (before?.status === 'queued') queued.delete(after.id);
+    }
+    if (after.scanId !== undefined) {
+      scheduleHistory.update(before, after);
+      if (after.status === 'queued') scheduledQueued.add(after.id);
+      else if (before?.status === 'queued') scheduledQueued.delete(after.id);
     }
   };
 
@@ -460,6 +519,92 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
           out.push({ ...worker, currentTasks: [...worker.currentTasks], addresses: [...worker.addresses] });
       }
       return out;
+    },
+
+    async listScans() {
+      return [...scans.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((scan) => structuredClone(scan));
+    },
+
+    async getScan(id) {
+      const scan = scans.get(id);
+      return scan === undefined ? undefined : structuredClone(scan);
+    },
+
+    async putScan(scan, putOptions = {}) {
+      validateScanDefinition(scan);
+      const createdAt = scans.get(scan.id)?.createdAt ?? scan.createdAt ?? putOptions.at ?? clock.now();
+      const stored = structuredClone({ ...scan, createdAt });
+      scans.set(scan.id, stored);
+      return structuredClone(stored);
+    },
+
+    async deleteScan(id) {
+      return scans.delete(id);
+    },
+
+    async listOrganizations() {
+      organizationList ??= Object.freeze(
+        [...organizations.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(frozenOrganization),
+      );
+      return organizationList;
+    },
+
+    async getOrganization(id) {
+      const organization = organizations.get(id);
+      return organization === undefined ? undefined : copyOrganization(organization);
+    },
+
+    async putOrganization(organization) {
+      validateOrganization(organization);
+      organizations.set(organization.id, copyOrganization(organization));
+      organizationList = undefined;
+      return copyOrganization(organization);
+    },
+
+    async deleteOrganization(id) {
+      organizationList = undefined;
+      return organizations.delete(id);
+    },
+
+    async requestManualRun(scanId, at) {
+      const scan = scans.get(scanId);
+      if (scan === undefined)
+        throw new ScanplaneError('NOT_FOUND', `no scan ${scanId}`, { details: { scanId } });
+      scan.manualRunRequestedAt = at;
+      return structuredClone(scan);
+    },
+
+    async updateScans(updates) {
+      for (const update of updates) {
+        const scan = scans.get(update.scanId);
+        if (scan === undefined) continue;
+        if (update.lastRun !== undefined) scan.lastRun = update.lastRun;
+        if (update.clearManualRun !== undefined && scan.manualRunRequestedAt === update.clearManualRun)
+          delete scan.manualRunRequestedAt;
+      }
+    },
+
+    async scheduleSnapshot(): Promise<ScheduleSnapshot> {
+      const waiting: QueuedScanTask[] = [];
+      for (const id of scheduledQueued) {
+        const task = tasks.get(id) as ScanTask;
+        const dueSince = (task.payload as { dueSince?: unknown } | undefined)?.dueSince;
+        const entry: QueuedScanTask = {
+          taskId: task.id,
+          scanId: task.scanId as string,
+          organizationIds: [...(task.organizationIds ?? [])],
+          priority: task.priority,
+          queuedAt: task.queuedAt ?? task.createdAt,
+        };
+        if (typeof dueSince === 'number') entry.dueSince = dueSince;
+        if (task.notBefore !== undefined) entry.notBefore = task.notBefore;
+        waiting.push(entry);
+      }
+      return {
+        history: scheduleHistory.snapshot(),
+        queued: waiting,
+        running: allCounts.requested + allCounts.started,
+      };
     },
 
     health: () => health('store'),

@@ -70,7 +70,7 @@ export interface Embedded {
  */
 export function createEmbedded(options: EmbeddedOptions = {}): Embedded {
   const clock = options.clock ?? systemClock;
-  const store = createMemoryStore();
+  const store = createMemoryStore({ clock });
   const queue = createMemoryQueue({ clock });
   const orchestrator = createOrchestrator({
     store,

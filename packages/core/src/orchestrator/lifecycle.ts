@@ -152,6 +152,28 @@ export class TaskLifecycle {
     return this.#guarded(() => this.transition(task.id, request));
   }
 
+  /**
+   * A launch of a queued task failed. The launch was an attempt, so it is counted (`queued → requested`) and failed
+   * like any attempt: back to `queued` with a backoff while attempts remain and the error is retryable, else
+   * `failed`. (A queued task cannot fail back into `queued` directly: without this, a retryable launch failure went
+   * unrecorded and the task was launched again at once, forever.)
+   */
+  async launchFailed(task: ScanTask, error: TaskError, reason: string): Promise<LifecycleOutcome> {
+    let requested: ScanTask;
+    try {
+      requested = await this.transition(task.id, {
+        to: 'requested',
+        from: ['queued'],
+        at: this.clock.now(),
+        reason: 'launch requested',
+        expectedVersion: task.version,
+      });
+    } catch (failure) {
+      return staleOr(failure);
+    }
+    return this.fail(requested, error, { reason });
+  }
+
   /** Applies a platform event: duplicates and stale events are ignored (and announced as such), never applied. */
   async applyPlatformEvent(taskId: string, event: PlatformEvent): Promise<LifecycleOutcome> {
     for (let attempt = 0; attempt < 5; attempt++) {

@@ -19,6 +19,7 @@ import type { RefusalReason } from '../targets/scope-policy.js';
 import { messageFor } from '../tasks/queue-message.js';
 import {
   ACTIVE_STATUSES,
+  isTerminal,
   type NewTask,
   type ScanTask,
   type TaskStatus,
@@ -26,7 +27,7 @@ import {
   type TaskTimeouts,
 } from '../tasks/task.js';
 import type { RetryPolicy } from '../tasks/transitions.js';
-import { yieldToEventLoop } from '../util/abort.js';
+import { sleep, yieldToEventLoop } from '../util/abort.js';
 import { CoverageIndex } from './coverage.js';
 import type { ScanplaneEvents } from './events.js';
 import { TaskLifecycle } from './lifecycle.js';
@@ -265,7 +266,7 @@ export interface Orchestrator {
   reap(): Promise<number>;
   /** Push mode: launches queued tasks while capacity allows; returns how many. Runs periodically after `start()`. */
   dispatch(): Promise<number>;
-  /** Resolves when the project has no active task (or the signal aborts). */
+  /** Resolves when the project has no active task (or the signal aborts); polls every `pollMs` (50) of real time. */
   waitForIdle(project: string, options?: { signal?: AbortSignal; pollMs?: number }): Promise<void>;
   /** Starts the background loops (reaper, dispatcher, launcher events). */
   start(): void;
@@ -437,17 +438,23 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
             })
             .catch((error: unknown) => error);
           if (outcome instanceof Error) {
-            // The task changed while launching (cancelled): stop what was started.
-            await launcher.stop(result.handle, { reason: 'task changed during launch' });
+            // The task changed while launching (cancelled): stop what was started — unless the task now records
+            // this very launch (a scheduler launched it meanwhile, and the launcher returned the same run).
+            const current = await store.get(task.id);
+            if (current?.handle?.id !== result.handle.id) {
+              await launcher.stop(result.handle, { reason: 'task changed during launch' });
+            }
           } else {
             launched++;
             // Events may have arrived before the handle was recorded: reconcile from the launcher's view.
             await reconcile(outcome as ScanTask);
           }
         } else {
-          const failed = await lifecycle.fail(task, result.error, {
-            reason: `launch failed: ${result.error.message}`,
-          });
+          const failed = await lifecycle.launchFailed(
+            task,
+            result.error,
+            `launch failed: ${result.error.message}`,
+          );
           if (failed.outcome === 'applied' && failed.task.status === 'queued') await requeued(failed.task);
         }
       }
@@ -461,6 +468,18 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
     if (waiting === undefined) return;
     pendingEvents.delete(task.id);
     for (const event of waiting) await onLauncherEvent(event);
+  };
+
+  /**
+   * Events kept for launches whose handle was not yet recorded: once the task records a handle (whoever launched
+   * it, in this process or another), apply them; forget those of tasks that ended meanwhile.
+   */
+  const reconcilePending = async (): Promise<void> => {
+    for (const taskId of [...pendingEvents.keys()]) {
+      const task = await store.get(taskId);
+      if (task === undefined || isTerminal(task.status)) pendingEvents.delete(taskId);
+      else if (task.status !== 'queued' && task.handle !== undefined) await reconcile(task);
+    }
   };
 
   const onLauncherEvent = async (
@@ -805,7 +824,8 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       for (;;) {
         const counts = await store.count({ project });
         if (ACTIVE_STATUSES.every((status) => counts[status] === 0)) return;
-        if (!(await clock.sleep(pollMs, waitOptions.signal))) return;
+        // Real time, whatever the clock: waiting is not a time limit, and a manual clock would never move here.
+        if (!(await sleep(pollMs, waitOptions.signal))) return;
       }
     },
 
@@ -814,12 +834,23 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       loops = new AbortController();
       const signal = loops.signal;
       if (launcher !== undefined) {
-        unsubscribe = launcher.onEvent((event) => {
+        const offLauncher = launcher.onEvent((event) => {
           void onLauncherEvent(event).catch(report);
         });
+        // Another component that launches on this launcher and shares these events (a scheduler) records its
+        // handles too: apply what arrived early for them at once.
+        const onRequested = (task: ScanTask): void => {
+          if (pendingEvents.has(task.id)) void reconcile(task).catch(report);
+        };
+        events.on('task:requested', onRequested);
+        unsubscribe = () => {
+          offLauncher();
+          events.off('task:requested', onRequested);
+        };
       }
       void (async () => {
         while (!signal.aborted) {
+          await reconcilePending().catch(report);
           await reapOnce().catch(report);
           if (launcher !== undefined) await runDispatch().catch(report);
           if (!(await clock.sleep(intervalMs, signal))) break;

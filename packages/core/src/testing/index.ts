@@ -48,6 +48,11 @@ export {
   runResolverConformance,
 } from './resolver-suite.js';
 export {
+  runScheduleStoreConformance,
+  type ScheduleStoreConformanceOptions,
+  type ScheduleStoreSubject,
+} from './schedule-store-suite.js';
+export {
   runTaskStoreConformance,
   type TaskStoreConformanceOptions,
   type TaskStoreSubject,

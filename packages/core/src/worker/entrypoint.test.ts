@@ -57,6 +57,11 @@ describe('parseCommandOptions', () => {
     ['{"taskId":"t","kind":"x","chunkNumber":0.5,"chunkCount":2}', 'invalid chunk number 0.5'],
     ['{"taskId":"t","kind":"x","organizations":[{"id":1}]}', "'organizations'"],
     ['{"taskId":"t","kind":"x","arguments":[1]}', "'arguments'"],
+    [
+      '{"taskId":"t","kind":"x","organizations":[{"id":"o","name":"O","scope":{"ipBlocks":"10.0.0.0/8"}}]}',
+      'scope',
+    ],
+    ['{"taskId":"t","kind":"x","excludedOrganizations":"p"}', "'excludedOrganizations'"],
   ])('refuses %j with INVALID_COMMAND (%s)', (text, message) => {
     expect(() => parseCommandOptions(text)).toThrow(message);
     try {

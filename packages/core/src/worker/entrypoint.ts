@@ -79,6 +79,13 @@ export interface CommandOptions {
     id: string;
     /** Its display name. */
     name: string;
+    /** Its authorised scope: root domains and IP blocks. */
+    scope?: {
+      /** Domains it owns. */
+      rootDomains?: string[];
+      /** Address blocks it owns. */
+      ipBlocks?: string[];
+    };
   }>;
   /** Chunk `chunkNumber` (from 0) of `chunkCount` (at most 100). Both or neither. */
   chunkNumber?: number;
@@ -88,6 +95,8 @@ export interface CommandOptions {
   target?: TaskTarget;
   /** The scan's arguments (Crossfeed stored them and never passed them on; here they arrive). */
   arguments?: Record<string, unknown>;
+  /** For a global active scan: passive organizations it must leave alone. */
+  excludedOrganizations?: string[];
 }
 
 /**
@@ -110,7 +119,14 @@ export function commandOptionsFor(task: ScanTask): CommandOptions {
     attempt: task.attempt,
   };
   if (task.scanId !== undefined) options.scanId = task.scanId;
-  for (const key of ['scanName', 'organizations', 'chunkNumber', 'chunkCount', 'arguments'] as const) {
+  for (const key of [
+    'scanName',
+    'organizations',
+    'chunkNumber',
+    'chunkCount',
+    'arguments',
+    'excludedOrganizations',
+  ] as const) {
     if (payload[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = payload[key];
   }
   if (task.target !== undefined) options.target = task.target;
@@ -149,10 +165,17 @@ export function parseCommandOptions(text: string | undefined): CommandOptions {
     if (
       !Array.isArray(options.organizations) ||
       !options.organizations.every(
-        (o) => typeof o === 'object' && o !== null && typeof o.id === 'string' && typeof o.name === 'string',
+        (o) =>
+          typeof o === 'object' &&
+          o !== null &&
+          typeof o.id === 'string' &&
+          typeof o.name === 'string' &&
+          (o.scope === undefined || isScope(o.scope)),
       )
     ) {
-      throw invalid("'organizations' must be an array of { id, name } strings");
+      throw invalid(
+        "'organizations' must be an array of { id, name, scope? } (scope: rootDomains, ipBlocks lists)",
+      );
     }
   }
   const hasNumber = options.chunkNumber !== undefined;
@@ -177,7 +200,26 @@ export function parseCommandOptions(text: string | undefined): CommandOptions {
   ) {
     throw invalid("'arguments' must be a JSON object");
   }
+  if (
+    options.excludedOrganizations !== undefined &&
+    !(
+      Array.isArray(options.excludedOrganizations) &&
+      options.excludedOrganizations.every((id) => typeof id === 'string')
+    )
+  ) {
+    throw invalid("'excludedOrganizations' must be an array of organization ids");
+  }
   return options as unknown as CommandOptions;
+}
+
+function isScope(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const scope = value as Record<string, unknown>;
+  return ['rootDomains', 'ipBlocks'].every(
+    (key) =>
+      scope[key] === undefined ||
+      (Array.isArray(scope[key]) && (scope[key] as unknown[]).every((item) => typeof item === 'string')),
+  );
 }
 
 function invalid(message: string): ScanplaneError {
