@@ -10,13 +10,29 @@
 // 4. checks what it found (exit status 1 with a message if anything is off) and closes everything, so the process
 //    exits by itself.
 //
+// On PostgreSQL instead of memory: `node examples/quickstart/quickstart.mjs --postgres` (DATABASE_URL, else the local
+// server at 127.0.0.1:5432), or `--postgres=postgres://…`, or SCANPLANE_DATABASE_URL=postgres://… — the same run,
+// with tasks, coverage and workers kept by @scanplane/postgres in the schema `scanplane_quickstart` (each run its
+// own project, since a durable store remembers what earlier runs scanned).
+//
 // It only connects to loopback addresses. Nothing outside this machine is contacted.
 
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createEmbedded, summaryToJSON } from '@scanplane/core';
 
-const PROJECT = 'quickstart';
+/** The PostgreSQL server to use, or undefined for the in-memory default. */
+function databaseUrl() {
+  const flag = process.argv.slice(2).find((arg) => arg === '--postgres' || arg.startsWith('--postgres='));
+  if (flag !== undefined) {
+    return flag.includes('=')
+      ? flag.slice('--postgres='.length)
+      : process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  }
+  return process.env.SCANPLANE_DATABASE_URL || undefined;
+}
+const DATABASE_URL = databaseUrl();
+const PROJECT = DATABASE_URL === undefined ? 'quickstart' : `quickstart-${Date.now().toString(36)}`;
 const LISTENERS = 3;
 const WORKERS = 2;
 const RANGE = '127.0.0.2-127.0.0.6';
@@ -68,6 +84,7 @@ async function main() {
   const sockets = new Set();
   const servers = [];
   let embedded;
+  let postgres;
   try {
     // 1. Listeners, and a closed port.
     for (let i = 0; i < LISTENERS; i++) servers.push(await openListener(sockets));
@@ -76,12 +93,24 @@ async function main() {
     const ports = [...openPorts, closedPort].join(',');
     const entries = ['127.0.0.1', 'localhost', RANGE];
 
-    console.log('scanplane quickstart: embedded orchestrator, in-process workers, TCP connect scanner\n');
+    console.log(
+      `scanplane quickstart: embedded orchestrator, in-process workers, TCP connect scanner, ${
+        DATABASE_URL === undefined ? 'in-memory store' : 'PostgreSQL store'
+      }\n`,
+    );
     console.log(`Listening on 127.0.0.1 ports ${openPorts.join(', ')}; port ${closedPort} is closed.`);
     console.log(`Submitting ${entries.join(', ')} with ports ${ports}.\n`);
 
     // 2. The embedded deployment: everything in this process.
-    embedded = createEmbedded({ workers: WORKERS });
+    if (DATABASE_URL === undefined) embedded = createEmbedded({ workers: WORKERS });
+    else {
+      const { createPostgresStore } = await import('@scanplane/postgres');
+      postgres = await createPostgresStore({
+        connectionString: DATABASE_URL,
+        schema: 'scanplane_quickstart',
+      });
+      embedded = createEmbedded({ workers: WORKERS, store: postgres });
+    }
     const { orchestrator, store } = embedded;
     const submitted = await orchestrator.submit(PROJECT, entries, { ports });
     const { summary, prepared } = submitted;
@@ -180,6 +209,7 @@ async function main() {
   } finally {
     // Close everything, so the process exits on its own.
     await embedded?.close();
+    await postgres?.close();
     for (const socket of sockets) socket.destroy();
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }

@@ -18,11 +18,11 @@ interface Run {
 }
 
 /** Runs the quickstart as `node examples/quickstart/quickstart.mjs` does, and waits for it to exit by itself. */
-function runQuickstart(): Promise<Run> {
+function runQuickstart(args: string[] = []): Promise<Run> {
   if (!existsSync(CORE))
     throw new Error(`${CORE} is missing: build first (pnpm build at the repository root)`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let killed = false;
@@ -103,5 +103,15 @@ describe('examples/quickstart', () => {
     // Every task finished.
     expect(run.stdout).toContain('Tasks: 6 finished, 0 failed, 0 cancelled, 0 still active (of 6)');
     expect(run.stdout).toContain('quickstart: OK');
+  });
+
+  it('runs the same on PostgreSQL with one flag: --postgres', async () => {
+    const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+    const run = await runQuickstart([`--postgres=${url}`]);
+    expect(run.killed).toBe(false);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('PostgreSQL store');
+    expect(run.stdout).toContain('quickstart: OK (everything closed)');
+    expect(run.status).toBe(0);
   });
 });

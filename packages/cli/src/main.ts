@@ -1,5 +1,6 @@
 import { isScanplaneError } from '@scanplane/core';
 import { type CliIO, processIO } from './cli-io.js';
+import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
 import { PLAN_USAGE, planCommand } from './commands/plan.js';
 import { SCAN_USAGE, scanCommand } from './commands/scan.js';
 import { UsageError } from './usage-error.js';
@@ -9,10 +10,12 @@ const USAGE = `Usage: scanplane <command> [options]
 Commands:
   plan      prepare targets and print the plan of scan tasks (scanplane plan --help)
   scan      scan targets with TCP connects, in this process, and print the open ports (scanplane scan --help)
+  migrate   create or update scanplane's tables in PostgreSQL (scanplane migrate --help)
 
 Run 'scanplane <command> --help' for a command's options.`;
 
 const COMMANDS: Record<string, { run: (argv: string[], io: CliIO) => Promise<number>; usage: string }> = {
+  migrate: { run: migrateCommand, usage: MIGRATE_USAGE },
   plan: { run: planCommand, usage: PLAN_USAGE },
   scan: { run: scanCommand, usage: SCAN_USAGE },
 };

@@ -1,6 +1,9 @@
 import { type Clock, systemClock } from '../clock/clock.js';
 import { createMemoryQueue, type MemoryQueue } from '../memory/memory-queue.js';
 import { createMemoryStore, type MemoryStore } from '../memory/memory-store.js';
+import type { Ledger } from '../ports/ledger.js';
+import type { TaskStore } from '../ports/task-store.js';
+import type { WorkerRegistry } from '../ports/worker-registry.js';
 import { createTcpConnectScanner } from '../scanner/tcp-connect-scanner.js';
 import type { RetryPolicy } from '../tasks/transitions.js';
 import type { TaskHandler } from '../worker/task-handler.js';
@@ -29,6 +32,11 @@ export interface EmbeddedOptions {
   retryPolicy?: RetryPolicy;
   /** Reaper period. Default 1000 ms. */
   intervalMs?: number;
+  /**
+   * Where tasks, coverage and workers are kept: one object that is a task store, a ledger and a worker registry
+   * (`@scanplane/postgres`'s `createPostgresStore()` is one). Default a new in-memory store.
+   */
+  store?: TaskStore & Ledger & WorkerRegistry;
 }
 
 /**
@@ -41,9 +49,9 @@ export interface EmbeddedOptions {
  * await embedded.close();
  * ```
  */
-export interface Embedded {
-  /** The in-memory store; it is also the ledger and the worker registry. */
-  store: MemoryStore;
+export interface Embedded<Store extends TaskStore & Ledger & WorkerRegistry = MemoryStore> {
+  /** The store (the in-memory one unless one was given); it is also the ledger and the worker registry. */
+  store: Store;
   /** The in-memory queue between the orchestrator and the workers. */
   queue: MemoryQueue;
   /** The orchestrator, already started. */
@@ -68,9 +76,13 @@ export interface Embedded {
  * await close();
  * ```
  */
-export function createEmbedded(options: EmbeddedOptions = {}): Embedded {
+export function createEmbedded(options?: EmbeddedOptions & { store?: undefined }): Embedded<MemoryStore>;
+export function createEmbedded<Store extends TaskStore & Ledger & WorkerRegistry>(
+  options: EmbeddedOptions & { store: Store },
+): Embedded<Store>;
+export function createEmbedded(options: EmbeddedOptions = {}): Embedded<TaskStore & Ledger & WorkerRegistry> {
   const clock = options.clock ?? systemClock;
-  const store = createMemoryStore({ clock });
+  const store = options.store ?? createMemoryStore({ clock });
   const queue = createMemoryQueue({ clock });
   const orchestrator = createOrchestrator({
     store,

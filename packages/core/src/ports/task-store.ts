@@ -103,7 +103,7 @@ export interface TaskStore {
    * @throws `NOT_FOUND`, `INVALID_TRANSITION` (the table, or `from`), `CONFLICT` (`expectedVersion`).
    */
   transition(id: string, request: TransitionRequest): Promise<ScanTask>;
-  /** Claims queued work for a worker (see {@link ClaimRequest}). */
+  /** Claims queued work for a worker (see `ClaimRequest`). */
   claim(request: ClaimRequest): Promise<ScanTask[]>;
   /**
    * Renews a started task's lease for the worker that holds it.
