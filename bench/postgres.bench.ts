@@ -3,10 +3,11 @@
  * 0.16 doing the same job on the same PostgreSQL server, in the same process, at the same concurrency and batch size.
  *
  * Run with `pnpm bench:postgres` after building the packages (`cd packages/core && pnpm build`, then
- * `cd packages/adapters-postgres && pnpm build`): it imports the BUILT output, `packages/adapters-postgres/dist/index.js`
- * and `packages/core/dist/index.js`, like a user of the published packages would. It needs a PostgreSQL server:
- * `DATABASE_URL` (a URL) if set, else `postgres://postgres@127.0.0.1:5432/postgres`, with the right to create
- * databases. If the server does not answer, the script exits 1 saying how to start it.
+ * `cd packages/adapters-postgres && pnpm build`): it imports the BUILT output,
+ * `packages/adapters-postgres/dist/index.js` and `packages/core/dist/index.js`, like a user of the published packages
+ * would. It needs a PostgreSQL server: `DATABASE_URL` (a URL) if set, else
+ * `postgres://postgres@127.0.0.1:5432/postgres`, with the right to create databases. If the server does not answer,
+ * the script exits 1 saying how to start it.
  *
  * STRUCTURE: the script runs the {@link SECTIONS} in order; each measures one part, checks it and returns its goal
  * lines, which are printed together, last, once every section has passed its checks. A new part is one more entry
@@ -30,19 +31,21 @@
  *   have changed, checked every minute) and that this server, with autovacuum OFF, never gathers. Without them the
  *   planner takes a fresh table for a few dozen rows: scanplane's claim then reads and sorts EVERY queued task to
  *   pick 100 (a bitmap scan and a sort instead of the ordered partial index `tasks_queued`): measured while writing
- *   this, with 25,000 queued, 51 ms per claim instead of 5.6 ms, and one worker draining at 645 tasks/s instead of
- *   981; graphile-worker's `get_job` keeps its index scan either way. With this ANALYZE both sides run on the plans
- *   of a server that has statistics, as a deployment's tables do. (Without it, the first full run measured a median
- *   ratio of 0.67.)
+ *   this, when the store still sent its statements unprepared (planned with their values every time), with 25,000
+ *   queued, 51 ms per claim instead of 5.6 ms, and one worker draining at 645 tasks/s instead of 981;
+ *   graphile-worker's `get_job` keeps its index scan either way. With this ANALYZE both sides run on the plans of a
+ *   server that has statistics, as a deployment's tables do.
  *   Why not workers already running while the producer enqueues (a pipelined run)? Tried first, and rejected: idle
  *   graphile-worker workers poll the still-empty jobs table, so its prepared `get_job` statement gets PostgreSQL's
- *   generic plan for an empty table (a sequential scan and a sort), which each connection then keeps, so every job
- *   costs a scan of the whole jobs table: measured here 224 and 157 jobs/s for 50,000 (19,197 sequential scans
- *   reading 192 million rows for 20,000 jobs; its `jobs_main_index` unused), against ~3,400 jobs/s when the jobs
- *   exist before the workers start. On a server with autovacuum (the default) its ANALYZE of the jobs table would
- *   invalidate that plan within about a minute; this server runs with autovacuum OFF (printed in the first line), so
- *   the plan would last the whole run. That measures a PostgreSQL plan-cache hazard of graphile-worker's defaults on
- *   this server, not the two designs, so the goal uses the two phases, which neither side's plans can trip over.
+ *   generic plan for an empty table (a sequential scan), which each connection then keeps, so every job costs a scan
+ *   of the whole jobs table: measured here 224 and 157 jobs/s for 50,000 (19,197 sequential scans reading 192 million
+ *   rows for 20,000 jobs; its `jobs_main_index` unused; gone with `noPreparedStatements`), against ~3,400 jobs/s when
+ *   the jobs exist before the workers start. On a server with autovacuum (the default) its ANALYZE of the jobs table
+ *   would invalidate that plan within about a minute; this server runs with autovacuum OFF (printed in the first
+ *   line), so the plan would last the whole run. That measures a PostgreSQL plan-cache hazard of graphile-worker's
+ *   defaults on this server, not the two designs, so the goal uses the two phases, which neither side's plans can
+ *   trip over. (scanplane's store, which prepares its statements too, was checked for the same hazard: after idle
+ *   claims on the empty table its claim's generic plan still uses `tasks_queued`, 3.7 ms per claim of 100.)
  *
  * THE TWO SIDES
  * - scanplane: `migrate(pool, { schema: 'scanplane' })` and `createPostgresTaskStore({ pool, schema })` (untimed).
@@ -76,18 +79,20 @@
  *     warnings and errors only, and `NO_LOG_SUCCESS=1` is set, as in graphile-worker's own perfTest, so it does not
  *     log a line per job (scanplane logs nothing either).
  *
- * CORRECTNESS (the script exits 1, printing no goal line, if any check fails; every run is checked, warm-ups included)
+ * CORRECTNESS (the script exits 1, printing no goal line, if any check fails; every run is checked, warm-ups
+ * included)
  * - scanplane: every batch created in full (no `existing`); every task claimed exactly once (by index, across
  *   workers) at attempt 1 and moved to `finished` exactly once (every transition returned `finished`); at the end
  *   `store.count` says finished = TASKS and every other status 0; the table holds TASKS rows with TASKS distinct
- *   keys, and the history TASKS `queued`, TASKS `started` and TASKS `finished` entries, each over TASKS distinct tasks.
+ *   keys, and the history TASKS `queued`, TASKS `started` and TASKS `finished` entries, each over TASKS distinct
+ *   tasks.
  * - graphile-worker: `add_jobs` returned TASKS rows; no job started before the drain clock; the handler ran exactly
  *   once per job (per payload index), TASKS times in all; TASKS `job:complete` events, no `job:error`, no LISTEN
  *   error; after the runner stopped, its jobs table (`graphile_worker._private_jobs`) is empty.
  * - Both: no pool error.
  *
  * METRIC (one JSON goal line, printed last; a missed goal is reported, not an error)
- * - throughput_ratio_vs_graphile_worker: the median, over ROUNDS = 3 rounds, of (scanplane tasks/s ÷ graphile-worker
+ * - throughput_ratio_vs_graphile_worker: the median, over ROUNDS = 5 rounds, of (scanplane tasks/s ÷ graphile-worker
  *   tasks/s) in that round. Before the rounds, one untimed, checked warm-up run of each side on WARMUP_TASKS = 2,000
  *   tasks. Each round runs both sides once, in alternating order (scanplane then graphile-worker; then the other way
  *   round), each after a settled heap (forced full GCs) and in a fresh database. Goal: at least 1.
@@ -99,9 +104,12 @@
  * NOISE: this machine has 2 cores, shared by this process (the producer or the 8 workers, and the `pg` driver, on one
  * JavaScript thread) and the PostgreSQL backends; other processes on the machine (other engineers' builds and tests)
  * take from the same 2 cores, so per-round times are printed to judge the spread, and the ratio is taken within a
- * round, whose two runs are close in time. The server runs as configured (printed): here `synchronous_commit = on`,
- * so every commit waits for its WAL flush, and autovacuum off, so neither side's dead rows are vacuumed during a
- * run. Creating and dropping the databases is not timed.
+ * round, whose two runs are close in time. While this was written the load average stood at 3 to 5 from other
+ * work, and one side's run time moved by up to 2× between rounds (graphile-worker's from 17 s to 39 s): the rounds'
+ * ratios spread from 0.82 to 1.52 over three runs of the same build, whose medians were 1.14 to 1.34. The server
+ * runs as configured (printed): here `synchronous_commit = on`, so every commit waits for its WAL flush, and
+ * autovacuum off, so neither side's dead rows are vacuumed during a run. Creating and dropping the databases is not
+ * timed.
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -139,7 +147,7 @@ const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const START_HINT = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 const TASKS = 50_000;
 const WARMUP_TASKS = 2_000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const WORKERS = 8;
 const BATCH = 100;
 /** graphile-worker's advice for its pool: max(10, concurrency + 2); both sides get the same. */
@@ -720,10 +728,10 @@ async function main(): Promise<void> {
   // Databases this process created and has not dropped yet (dropped on Ctrl-C too).
   const live = new Set<string>();
   let sequence = 0;
-  const drop = async (name: string): Promise<void> => {
+  const drop = async (name: string, waitForSessions = true): Promise<void> => {
     // pool.end() does not wait for the server to close the sessions: wait for them (up to 5 s), so that the
     // FORCE below terminates none of them (which would surface as a connection error), then drop.
-    for (let waited = 0; waited < 5_000; waited += 10) {
+    for (let waited = 0; waitForSessions && waited < 5_000; waited += 10) {
       const open = await admin.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
         [name],
@@ -737,7 +745,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.error(`\n${signal}: dropping ${live.size} benchmark database(s)`);
-      void Promise.allSettled([...live].map(drop)).finally(() => process.exit(130));
+      void Promise.allSettled([...live].map((name) => drop(name, false))).finally(() => process.exit(130));
     });
   }
 
@@ -779,7 +787,7 @@ async function main(): Promise<void> {
       stopIfFailed();
     }
   } finally {
-    await Promise.allSettled([...live].map(drop));
+    await Promise.allSettled([...live].map((name) => drop(name)));
     await admin.end().catch(() => undefined);
   }
 
