@@ -1,6 +1,7 @@
 import type { HealthReport, QueueMessage, TaskQueue } from '@scanplane/core';
 import { EventEmitter } from 'eventemitter3';
 import { translateError } from './pg-errors.js';
+import { probeHealth } from './query-helpers.js';
 import { checkout, type Queryable, type QueryClient } from './queryable.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name.js';
 
@@ -262,27 +263,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         client.release();
       }
     },
-    async health() {
-      const started = performance.now();
-      try {
+    health: () =>
+      probeHealth(`outbox:${schema}`, 'checking the outbox', async () => {
         const { rows } = await pool.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM ${s}.outbox WHERE sent_at IS NULL`,
         );
-        return {
-          ok: true,
-          component: `outbox:${schema}`,
-          detail: `${rows[0]?.n ?? 0} unsent`,
-          latencyMs: performance.now() - started,
-        };
-      } catch (error) {
-        return {
-          ok: false,
-          component: `outbox:${schema}`,
-          detail: translateError(error, 'checking the outbox').message,
-          latencyMs: performance.now() - started,
-        };
-      }
-    },
+        return `${rows[0]?.n ?? 0} unsent`;
+      }),
   };
 }
 

@@ -1,11 +1,5 @@
-import {
-  AddressSet,
-  type CoverageRecord,
-  type HealthReport,
-  type Ledger,
-  ScanplaneError,
-} from '@scanplane/core';
-import { translateError } from './pg-errors.js';
+import { AddressSet, type CoverageRecord, type Ledger, ScanplaneError } from '@scanplane/core';
+import { probeHealth, runQuery } from './query-helpers.js';
 import type { Queryable } from './queryable.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name.js';
 
@@ -106,13 +100,8 @@ export function createPostgresLedger(options: PostgresLedgerOptions): Ledger {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const s = quoteSchema(schema);
 
-  const run = async <Row>(text: string, values: unknown[], doing: string): Promise<Row[]> => {
-    try {
-      return (await pool.query<Row>(text, values)).rows;
-    } catch (error) {
-      throw translateError(error, doing);
-    }
-  };
+  const run = <Row>(text: string, values: unknown[], doing: string): Promise<Row[]> =>
+    runQuery<Row>(pool, text, values, doing);
 
   const checkProject = (project: unknown): void => {
     if (typeof project !== 'string') throw invalid('project must be a string');
@@ -224,30 +213,16 @@ export function createPostgresLedger(options: PostgresLedgerOptions): Ledger {
       return rows[0]?.hostnames ?? [];
     },
 
-    async health(): Promise<HealthReport> {
-      const started = performance.now();
-      try {
+    health: () =>
+      probeHealth('ledger', 'checking the ledger', async () => {
         await pool.query(
           `SELECT (SELECT 1 FROM ${s}.scanned LIMIT 1) AS scanned,
                   (SELECT 1 FROM ${s}.scanned_cidrs LIMIT 1) AS cidrs,
                   (SELECT 1 FROM ${s}.hostnames LIMIT 1) AS hostnames,
                   (SELECT 1 FROM ${s}.tasks LIMIT 1) AS tasks`,
         );
-        return {
-          ok: true,
-          component: 'ledger',
-          detail: `PostgreSQL answers (schema ${schema})`,
-          latencyMs: performance.now() - started,
-        };
-      } catch (error) {
-        return {
-          ok: false,
-          component: 'ledger',
-          detail: translateError(error, 'checking the ledger').message,
-          latencyMs: performance.now() - started,
-        };
-      }
-    },
+        return `PostgreSQL answers (schema ${schema})`;
+      }),
   };
   return ledger;
 }

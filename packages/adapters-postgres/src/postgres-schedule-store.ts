@@ -11,6 +11,7 @@ import {
   validateScanDefinition,
 } from '@scanplane/core';
 import { translateError } from './pg-errors.js';
+import { runQuery } from './query-helpers.js';
 import { checkout, type Queryable } from './queryable.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name.js';
 
@@ -96,13 +97,8 @@ export function createPostgresScheduleStore(options: PostgresScheduleStoreOption
   const s = quoteSchema(schema);
   const now = options.now ?? Date.now;
 
-  const run = async <Row>(text: string, values: unknown[], doing: string): Promise<Row[]> => {
-    try {
-      return (await pool.query<Row>(text, values)).rows;
-    } catch (error) {
-      throw translateError(error, doing);
-    }
-  };
+  const run = <Row>(text: string, values: unknown[], doing: string): Promise<Row[]> =>
+    runQuery<Row>(pool, text, values, doing);
 
   const scanOf = (row: { definition: ScanDefinition; created_at: number | null }): ScanDefinition => {
     const scan = { ...row.definition };

@@ -6,7 +6,6 @@ import {
   type CreateTasksResult,
   canTransition,
   DEFAULT_TIMEOUTS,
-  type HealthReport,
   type NewTask,
   ScanplaneError,
   type ScanTask,
@@ -17,7 +16,8 @@ import {
   type TransitionRequest,
 } from '@scanplane/core';
 import { translateError } from './pg-errors.js';
-import { checkout, prepared, type Queryable, type QueryClient } from './queryable.js';
+import { probeHealth, runQuery } from './query-helpers.js';
+import { checkout, type Queryable, type QueryClient } from './queryable.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name.js';
 import { historyOf, TASK_COLUMNS, type TaskRow, taskOfRow } from './task-rows.js';
 
@@ -117,20 +117,13 @@ export function createPostgresTaskStore(options: PostgresTaskStoreOptions): Post
       : '';
   const selectTasks = `SELECT ${TASK_COLUMNS}, ${historyOf(s)} FROM ${s}.tasks t`;
 
-  const run = async <Row>(
+  const run = <Row>(
     text: string,
     values: unknown[],
     doing: string,
     client: Pick<QueryClient, 'query'> = pool,
     prepare = false,
-  ): Promise<Row[]> => {
-    try {
-      return (await client.query<Row>(prepare ? prepared(text, values) : text, prepare ? undefined : values))
-        .rows;
-    } catch (error) {
-      throw translateError(error, doing);
-    }
-  };
+  ): Promise<Row[]> => runQuery<Row>(client, text, values, doing, prepare);
 
   /** JSON text of a value, or null; refused with INVALID_ARGUMENT when not JSON or too large. */
   const json = (what: string, value: unknown, taskId: string | undefined): string | null => {
@@ -564,26 +557,11 @@ export function createPostgresTaskStore(options: PostgresTaskStoreOptions): Post
       return rows.map(taskOfRow);
     },
 
-    async health(): Promise<HealthReport> {
-      const started = performance.now();
-      try {
+    health: () =>
+      probeHealth(store.name, 'checking the task store', async () => {
         await pool.query(`SELECT 1 FROM ${s}.tasks LIMIT 1`);
-        const latencyMs = performance.now() - started;
-        return {
-          ok: true,
-          component: store.name,
-          detail: `PostgreSQL answers (schema ${schema})`,
-          latencyMs,
-        };
-      } catch (error) {
-        return {
-          ok: false,
-          component: store.name,
-          detail: translateError(error, 'checking the task store').message,
-          latencyMs: performance.now() - started,
-        };
-      }
-    },
+        return `PostgreSQL answers (schema ${schema})`;
+      }),
   };
   return store;
 }

@@ -1,5 +1,5 @@
-import { type HealthReport, ScanplaneError, type WorkerInfo, type WorkerRegistry } from '@scanplane/core';
-import { translateError } from './pg-errors.js';
+import { ScanplaneError, type WorkerInfo, type WorkerRegistry } from '@scanplane/core';
+import { probeHealth, runQuery } from './query-helpers.js';
 import type { Queryable } from './queryable.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name.js';
 
@@ -76,13 +76,8 @@ export function createPostgresWorkerRegistry(options: PostgresWorkerRegistryOpti
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const s = quoteSchema(schema);
 
-  const run = async <Row>(text: string, values: unknown[], doing: string): Promise<Row[]> => {
-    try {
-      return (await pool.query<Row>(text, values)).rows;
-    } catch (error) {
-      throw translateError(error, doing);
-    }
-  };
+  const run = <Row>(text: string, values: unknown[], doing: string): Promise<Row[]> =>
+    runQuery<Row>(pool, text, values, doing);
 
   const registry: WorkerRegistry = {
     name: 'postgres',
@@ -159,27 +154,13 @@ export function createPostgresWorkerRegistry(options: PostgresWorkerRegistryOpti
       return rows.map(workerOfRow);
     },
 
-    async health(): Promise<HealthReport> {
-      const started = performance.now();
-      try {
+    health: () =>
+      probeHealth('worker-registry', 'checking the worker registry', async () => {
         const { rows } = await pool.query<{ workers: string }>(
           `SELECT count(*) AS workers FROM ${s}.workers`,
         );
-        return {
-          ok: true,
-          component: 'worker-registry',
-          detail: `PostgreSQL answers (schema ${schema}, registered workers: ${rows[0]?.workers ?? 0})`,
-          latencyMs: performance.now() - started,
-        };
-      } catch (error) {
-        return {
-          ok: false,
-          component: 'worker-registry',
-          detail: translateError(error, 'checking the worker registry').message,
-          latencyMs: performance.now() - started,
-        };
-      }
-    },
+        return `PostgreSQL answers (schema ${schema}, registered workers: ${rows[0]?.workers ?? 0})`;
+      }),
   };
   return registry;
 }

@@ -31,6 +31,7 @@ import { sleep, yieldToEventLoop } from '../util/abort.js';
 import { CoverageIndex } from './coverage.js';
 import type { ScanplaneEvents } from './events.js';
 import { TaskLifecycle } from './lifecycle.js';
+import { publishOrFail } from './publish-or-fail.js';
 
 /**
  * How a submission treats work already done: `rescan` skips only what active work covers (`already_queued`);
@@ -334,23 +335,7 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       );
     }
     if (queue !== undefined && launcher === undefined) {
-      try {
-        await queue.publish(queuedTasks.map(messageFor));
-      } catch (error) {
-        const message = `could not be published to the queue: ${(error as Error).message}`;
-        for (const task of queuedTasks) {
-          await lifecycle
-            .transition(task.id, {
-              to: 'failed',
-              from: ['queued'],
-              at: clock.now(),
-              reason: message,
-              patch: { error: { code: 'UNAVAILABLE', message, retryable: true } },
-            })
-            .catch(report);
-        }
-        throw new ScanplaneError('UNAVAILABLE', `${queuedTasks.length} task(s) ${message}`, { cause: error });
-      }
+      await publishOrFail(queue, queuedTasks, { lifecycle, clock, what: 'task(s)', onFailError: report });
     }
     if (launcher !== undefined) void runDispatch();
   };

@@ -5,12 +5,12 @@ import { isScanplaneError, ScanplaneError } from '../errors/scanplane-error.js';
 import { createMemoryLock } from '../memory/memory-lock.js';
 import type { ScanplaneEvents } from '../orchestrator/events.js';
 import { TaskLifecycle } from '../orchestrator/lifecycle.js';
+import { publishOrFail } from '../orchestrator/publish-or-fail.js';
 import type { Lock } from '../ports/lock.js';
 import type { ScheduleStore } from '../ports/schedule-store.js';
 import type { TaskLauncher } from '../ports/task-launcher.js';
 import type { TaskQueue } from '../ports/task-queue.js';
 import type { TaskStore } from '../ports/task-store.js';
-import { messageFor } from '../tasks/queue-message.js';
 import type { NewTask, ScanTask, TaskError, TaskTimeouts } from '../tasks/task.js';
 import type { RetryPolicy } from '../tasks/transitions.js';
 import {
@@ -311,27 +311,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   /** Publishes new queued tasks (pull); a failed publish fails them visibly rather than leaving them unqueued. */
   const publishAll = async (tasks: ScanTask[]): Promise<ScanTask[]> => {
-    if (tasks.length === 0) return [];
-    try {
-      await (queue as TaskQueue).publish(tasks.map(messageFor));
-      return tasks;
-    } catch (error) {
-      const message = `could not be published to the queue: ${(error as Error).message}`;
-      for (const task of tasks) {
-        await lifecycle
-          .transition(task.id, {
-            to: 'failed',
-            from: ['queued'],
-            at: clock.now(),
-            reason: message,
-            patch: { error: { code: 'UNAVAILABLE', message, retryable: true } },
-          })
-          .catch(() => {});
-      }
-      throw new ScanplaneError('UNAVAILABLE', `${tasks.length} scheduled task(s) ${message}`, {
-        cause: error,
-      });
-    }
+    await publishOrFail(queue as TaskQueue, tasks, {
+      lifecycle,
+      clock,
+      what: 'scheduled task(s)',
+      onFailError: () => {},
+    });
+    return tasks;
   };
 
   const apply = async (plan: SchedulePlan, started: number): Promise<TickReport> => {
