@@ -128,6 +128,7 @@ import { createPostgresTaskStore, migrate } from '../packages/adapters-postgres/
 import type { NewTask, TaskStatus } from '../packages/core/dist/index.js';
 import { schedulerTick } from './postgres-scheduler-tick.js';
 import {
+  createChecks,
   elapsedMs,
   formatCount,
   formatMs,
@@ -663,18 +664,7 @@ export const SECTIONS: Section[] = [
 // Main
 // ---------------------------------------------------------------------------------------------------------------
 
-const failures: string[] = [];
-
-function check(ok: boolean, what: string, detail = ''): void {
-  console.log(`      ${ok ? 'ok  ' : 'FAIL'} ${what}${detail === '' ? '' : ` (${detail})`}`);
-  if (!ok) failures.push(`${what}${detail === '' ? '' : `: ${detail}`}`);
-}
-
-function stopIfFailed(): void {
-  if (failures.length === 0) return;
-  console.error(`\ncorrectness check failed, no goal is reported:\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
+const { check, stopIfFailed } = createChecks('      ');
 
 /** The URL without its password, for messages. */
 function redacted(url: string): string {
@@ -763,7 +753,7 @@ async function main(): Promise<void> {
         application_name: 'scanplane-bench',
       });
       pool.on('error', (error) => {
-        failures.push(`pool error on ${name}: ${error.message}`);
+        check(false, `pool error on ${name}`, error.message);
       });
       try {
         return await work(pool);

@@ -119,6 +119,7 @@ import {
   type SchedulePlan,
 } from '../packages/core/dist/index.js';
 import {
+  createChecks,
   elapsedMs,
   formatCount,
   formatMs,
@@ -831,18 +832,7 @@ function runBaseline(
 // Checks and output helpers
 // ---------------------------------------------------------------------------------------------------------------
 
-const failures: string[] = [];
-
-function check(ok: boolean, what: string, detail = ''): void {
-  console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}${detail === '' ? '' : ` (${detail})`}`);
-  if (!ok) failures.push(`${what}${detail === '' ? '' : `: ${detail}`}`);
-}
-
-function stopIfFailed(): void {
-  if (failures.length === 0) return;
-  console.error(`\ncorrectness check failed, no goal is reported:\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
+const { check, stopIfFailed } = createChecks();
 
 const runsLine = (values: number[]): string => values.map((ms) => ms.toFixed(1)).join(' ');
 

@@ -74,6 +74,7 @@ import {
   type RefusalReason,
 } from '../packages/core/dist/index.js';
 import {
+  createChecks,
   elapsedMs,
   formatBytes,
   formatCount,
@@ -354,18 +355,7 @@ function baselineOperation(workload: Workload, keepCover: boolean): BaselineRun 
 // Checks and output helpers
 // ---------------------------------------------------------------------------------------------------------------
 
-const failures: string[] = [];
-
-function check(ok: boolean, what: string, detail = ''): void {
-  console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${what}${detail === '' ? '' : ` (${detail})`}`);
-  if (!ok) failures.push(`${what}${detail === '' ? '' : `: ${detail}`}`);
-}
-
-function stopIfFailed(): void {
-  if (failures.length === 0) return;
-  console.error(`\ncorrectness check failed, no goal is reported:\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
+const { check, stopIfFailed } = createChecks();
 
 /** Counts descents (value smaller than its predecessor) in a seeded walk, and the first chunk for comparison. */
 function orderProfile(set: AddressSet, seed: number): { descents: number; head: number[] } {

@@ -223,3 +223,27 @@ export function formatMs(ms: number): string {
   if (ms < 100) return `${ms.toFixed(1)} ms`;
   return `${Math.round(ms).toLocaleString('en-US')} ms`;
 }
+
+/** Correctness checks of a benchmark: {@link createChecks}. */
+export interface Checks {
+  /** Prints one check (`ok` or `FAIL`) and remembers a failure. */
+  check(ok: boolean, what: string, detail?: string): void;
+  /** Exits 1, printing every failure, if any check failed: no goal line is printed after a failed check. */
+  stopIfFailed(): void;
+}
+
+/** The correctness checks of one benchmark script, printed with `indent`. */
+export function createChecks(indent = '  '): Checks {
+  const failures: string[] = [];
+  return {
+    check(ok, what, detail = '') {
+      console.log(`${indent}${ok ? 'ok  ' : 'FAIL'} ${what}${detail === '' ? '' : ` (${detail})`}`);
+      if (!ok) failures.push(`${what}${detail === '' ? '' : `: ${detail}`}`);
+    },
+    stopIfFailed() {
+      if (failures.length === 0) return;
+      console.error(`\ncorrectness check failed, no goal is reported:\n- ${failures.join('\n- ')}`);
+      process.exit(1);
+    },
+  };
+}
