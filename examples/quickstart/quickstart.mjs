@@ -15,6 +15,11 @@
 // with tasks, coverage and workers kept by @scanplane/postgres in the schema `scanplane_quickstart` (each run its
 // own project, since a durable store remembers what earlier runs scanned).
 //
+// Over RabbitMQ instead of the in-memory queue: `--rabbitmq` (AMQP_URL, else the local broker at 127.0.0.1:5672),
+// or `--rabbitmq=amqp://…`, or SCANPLANE_AMQP_URL=amqp://… — the orchestrator publishes the tasks to
+// @scanplane/rabbitmq's queues (prefix `scanplane-quickstart`) and the workers take them from there. The two flags
+// combine.
+//
 // It only connects to loopback addresses. Nothing outside this machine is contacted.
 
 import { once } from 'node:events';
@@ -32,6 +37,18 @@ function databaseUrl() {
   return process.env.SCANPLANE_DATABASE_URL || undefined;
 }
 const DATABASE_URL = databaseUrl();
+
+/** The RabbitMQ broker to use, or undefined for the in-memory queue. */
+function amqpUrl() {
+  const flag = process.argv.slice(2).find((arg) => arg === '--rabbitmq' || arg.startsWith('--rabbitmq='));
+  if (flag !== undefined) {
+    return flag.includes('=')
+      ? flag.slice('--rabbitmq='.length)
+      : process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
+  }
+  return process.env.SCANPLANE_AMQP_URL || undefined;
+}
+const AMQP_URL = amqpUrl();
 const PROJECT = DATABASE_URL === undefined ? 'quickstart' : `quickstart-${Date.now().toString(36)}`;
 const LISTENERS = 3;
 const WORKERS = 2;
@@ -85,6 +102,7 @@ async function main() {
   const servers = [];
   let embedded;
   let postgres;
+  let rabbit;
   try {
     // 1. Listeners, and a closed port.
     for (let i = 0; i < LISTENERS; i++) servers.push(await openListener(sockets));
@@ -96,21 +114,29 @@ async function main() {
     console.log(
       `scanplane quickstart: embedded orchestrator, in-process workers, TCP connect scanner, ${
         DATABASE_URL === undefined ? 'in-memory store' : 'PostgreSQL store'
-      }\n`,
+      }, ${AMQP_URL === undefined ? 'in-memory queue' : 'RabbitMQ queue'}\n`,
     );
     console.log(`Listening on 127.0.0.1 ports ${openPorts.join(', ')}; port ${closedPort} is closed.`);
     console.log(`Submitting ${entries.join(', ')} with ports ${ports}.\n`);
 
     // 2. The embedded deployment: everything in this process.
-    if (DATABASE_URL === undefined) embedded = createEmbedded({ workers: WORKERS });
-    else {
+    if (DATABASE_URL !== undefined) {
       const { createPostgresStore } = await import('@scanplane/postgres');
       postgres = await createPostgresStore({
         connectionString: DATABASE_URL,
         schema: 'scanplane_quickstart',
       });
-      embedded = createEmbedded({ workers: WORKERS, store: postgres });
     }
+    if (AMQP_URL !== undefined) {
+      const { createRabbitQueue } = await import('@scanplane/rabbitmq');
+      rabbit = createRabbitQueue({ url: AMQP_URL, prefix: 'scanplane-quickstart', kinds: ['tcp-connect'] });
+      await rabbit.connect();
+    }
+    embedded = createEmbedded({
+      workers: WORKERS,
+      ...(postgres === undefined ? {} : { store: postgres }),
+      ...(rabbit === undefined ? {} : { queue: rabbit }),
+    });
     const { orchestrator, store } = embedded;
     const submitted = await orchestrator.submit(PROJECT, entries, { ports });
     const { summary, prepared } = submitted;
@@ -209,6 +235,7 @@ async function main() {
   } finally {
     // Close everything, so the process exits on its own.
     await embedded?.close();
+    await rabbit?.close();
     await postgres?.close();
     for (const socket of sockets) socket.destroy();
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { startBroker } from '../../../packages/adapters-rabbitmq/test/support/rabbitmq-server.js';
 
 const SCRIPT = fileURLToPath(new URL('../quickstart.mjs', import.meta.url));
 const CORE = fileURLToPath(new URL('../../../packages/core/dist/index.js', import.meta.url));
@@ -113,5 +114,21 @@ describe('examples/quickstart', () => {
     expect(run.stdout).toContain('PostgreSQL store');
     expect(run.stdout).toContain('quickstart: OK (everything closed)');
     expect(run.status).toBe(0);
+  });
+
+  it('distributes the same work over RabbitMQ with one flag: --rabbitmq', async () => {
+    // AMQP_URL's broker, else a throwaway node of this test's own.
+    const broker = await startBroker();
+    try {
+      const run = await runQuickstart([`--rabbitmq=${broker.url}`]);
+      expect(run.killed).toBe(false);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toContain('in-memory store, RabbitMQ queue');
+      expect(run.stdout).toContain('Tasks: 6 finished, 0 failed, 0 cancelled, 0 still active (of 6)');
+      expect(run.stdout).toContain('quickstart: OK (everything closed)');
+      expect(run.status).toBe(0);
+    } finally {
+      await broker.stop();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../clock/clock.js';
 import { createMemoryQueue, type MemoryQueue } from '../memory/memory-queue.js';
 import { createMemoryStore, type MemoryStore } from '../memory/memory-store.js';
 import type { Ledger } from '../ports/ledger.js';
+import type { TaskQueue } from '../ports/task-queue.js';
 import type { TaskStore } from '../ports/task-store.js';
 import type { WorkerRegistry } from '../ports/worker-registry.js';
 import { createTcpConnectScanner } from '../scanner/tcp-connect-scanner.js';
@@ -37,6 +38,11 @@ export interface EmbeddedOptions {
    * (`@scanplane/postgres`'s `createPostgresStore()` is one). Default a new in-memory store.
    */
   store?: TaskStore & Ledger & WorkerRegistry;
+  /**
+   * The queue between the orchestrator and the workers (`@scanplane/rabbitmq`'s `createRabbitQueue()` is one).
+   * Default a new in-memory queue. A queue given here is not closed by {@link Embedded.close}: its owner closes it.
+   */
+  queue?: TaskQueue;
 }
 
 /**
@@ -49,16 +55,19 @@ export interface EmbeddedOptions {
  * await embedded.close();
  * ```
  */
-export interface Embedded<Store extends TaskStore & Ledger & WorkerRegistry = MemoryStore> {
+export interface Embedded<
+  Store extends TaskStore & Ledger & WorkerRegistry = MemoryStore,
+  Queue extends TaskQueue = MemoryQueue,
+> {
   /** The store (the in-memory one unless one was given); it is also the ledger and the worker registry. */
   store: Store;
-  /** The in-memory queue between the orchestrator and the workers. */
-  queue: MemoryQueue;
+  /** The queue between the orchestrator and the workers (the in-memory one unless one was given). */
+  queue: Queue;
   /** The orchestrator, already started. */
   orchestrator: Orchestrator;
   /** The in-process workers (`embedded-1`, `embedded-2`, …), started on creation. */
   workers: Worker[];
-  /** Stops workers (gracefully), loops and the queue. */
+  /** Stops workers (gracefully), loops, and the queue unless it was given. */
   close(): Promise<void>;
 }
 
@@ -76,14 +85,25 @@ export interface Embedded<Store extends TaskStore & Ledger & WorkerRegistry = Me
  * await close();
  * ```
  */
-export function createEmbedded(options?: EmbeddedOptions & { store?: undefined }): Embedded<MemoryStore>;
+export function createEmbedded(
+  options?: EmbeddedOptions & { store?: undefined; queue?: undefined },
+): Embedded<MemoryStore, MemoryQueue>;
 export function createEmbedded<Store extends TaskStore & Ledger & WorkerRegistry>(
-  options: EmbeddedOptions & { store: Store },
-): Embedded<Store>;
-export function createEmbedded(options: EmbeddedOptions = {}): Embedded<TaskStore & Ledger & WorkerRegistry> {
+  options: EmbeddedOptions & { store: Store; queue?: undefined },
+): Embedded<Store, MemoryQueue>;
+export function createEmbedded<Queue extends TaskQueue>(
+  options: EmbeddedOptions & { store?: undefined; queue: Queue },
+): Embedded<MemoryStore, Queue>;
+export function createEmbedded<Store extends TaskStore & Ledger & WorkerRegistry, Queue extends TaskQueue>(
+  options: EmbeddedOptions & { store: Store; queue: Queue },
+): Embedded<Store, Queue>;
+export function createEmbedded(
+  options: EmbeddedOptions = {},
+): Embedded<TaskStore & Ledger & WorkerRegistry, TaskQueue> {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? createMemoryStore({ clock });
-  const queue = createMemoryQueue({ clock });
+  const ownQueue = options.queue === undefined;
+  const queue = options.queue ?? createMemoryQueue({ clock });
   const orchestrator = createOrchestrator({
     store,
     ledger: store,
@@ -119,7 +139,7 @@ export function createEmbedded(options: EmbeddedOptions = {}): Embedded<TaskStor
       await started;
       await Promise.all(workers.map((worker) => worker.stop({ graceMs: 5000 })));
       await orchestrator.close();
-      await queue.close();
+      if (ownQueue) await queue.close();
     },
   };
 }
