@@ -25,6 +25,12 @@ export interface SessionOptions {
   socketOptions?: Record<string, unknown>;
   /** AMQP heartbeat in seconds: how fast a dead TCP connection is noticed. */
   heartbeatSeconds: number;
+  /**
+   * TCP_NODELAY. On for a connection of request-reply traffic (declarations, `basic.get`, checks): without it each
+   * round trip can wait out TCP's delayed acknowledgement, ~40 ms. Off (amqplib's default, Nagle's algorithm) for
+   * the streams of publishes and acks, which it packs into fewer segments.
+   */
+  noDelay: boolean;
   reconnect: Required<ReconnectOptions>;
 }
 
@@ -104,9 +110,7 @@ export class AmqpSession extends EventEmitter<SessionEvents> {
           withHeartbeat(this.#options.url, this.#options.heartbeatSeconds),
           {
             timeout: 10_000,
-            // Without it every request-reply on a channel (a basic.get, a declaration) waits out TCP's delayed
-            // acknowledgement: ~40 ms each instead of well under one.
-            noDelay: true,
+            noDelay: this.#options.noDelay,
             ...this.#options.socketOptions,
           },
         );

@@ -5,14 +5,14 @@ import type { QueueMessage } from '@scanplane/core';
  * counts and reasons travel in headers).
  */
 export function encodeMessage(message: QueueMessage): Buffer {
-  const body: QueueMessage = {
-    taskId: message.taskId,
-    project: message.project,
-    kind: message.kind,
-    priority: message.priority,
-  };
-  if (message.notBefore !== undefined) body.notBefore = message.notBefore;
-  return Buffer.from(JSON.stringify(body));
+  // Written out field by field (the hot path of every publish): the same JSON as JSON.stringify of those fields.
+  const notBefore =
+    message.notBefore === undefined ? '' : `,"notBefore":${JSON.stringify(message.notBefore)}`;
+  return Buffer.from(
+    `{"taskId":${JSON.stringify(message.taskId)},"project":${JSON.stringify(message.project)},"kind":${JSON.stringify(
+      message.kind,
+    )},"priority":${JSON.stringify(message.priority)}${notBefore}}`,
+  );
 }
 
 /**

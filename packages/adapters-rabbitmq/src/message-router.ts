@@ -115,7 +115,17 @@ export class MessageRouter {
 
   /** Publishes a message again: back to its queue, or through a delay queue when it is due later. */
   async republish(message: QueueMessage, route: RouteOptions, now: number): Promise<void> {
-    await this.#publisher.publish([await this.outgoing(message, route, now)], this.#publishTimeoutMs);
+    await this.republishAll([{ message, route }], now);
+  }
+
+  /** Publishes several messages again, confirmed together (one wait for the broker instead of one each). */
+  async republishAll(
+    items: ReadonlyArray<{ message: QueueMessage; route: RouteOptions }>,
+    now: number,
+  ): Promise<void> {
+    const outgoing: Outgoing[] = [];
+    for (const { message, route } of items) outgoing.push(await this.outgoing(message, route, now));
+    await this.#publisher.publish(outgoing, this.#publishTimeoutMs);
   }
 
   /** Publishes a message to the dead-letter queue with its reason. */

@@ -7,14 +7,14 @@ import {
   ScanplaneError,
   type TaskQueue,
 } from '@scanplane/core';
-import type { GetMessage, Options } from 'amqplib';
+import type { Channel, GetMessage, Options } from 'amqplib';
 import { EventEmitter } from 'eventemitter3';
 import { translateAmqpError } from './amqp-errors.js';
 import { AmqpSession, closedError, type ReconnectOptions } from './amqp-session.js';
 import { CancelListener } from './cancel-listener.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
 import { decodeMessage, headerCount } from './message-codec.js';
-import { MessageRouter } from './message-router.js';
+import { MessageRouter, type RouteOptions } from './message-router.js';
 import { deliveriesSoFar, RabbitConsumer, reasonOf } from './rabbit-consumer.js';
 import {
   checkKind,
@@ -207,22 +207,29 @@ export function createRabbitQueue(options: RabbitQueueOptions): RabbitQueue {
   const report = (error: Error): void => {
     if (events.listenerCount('error') > 0) events.emit('error', error);
   };
-  const session = new AmqpSession({
+  // Two connections: one for the streams of publishes, deliveries and acks (Nagle's algorithm packs them), one for
+  // request-reply work — declarations, purges, dead-letter reads, checks — with TCP_NODELAY, so each round trip does
+  // not wait out a delayed ACK (measured: a basic.get took ~45 ms without it, ~1 ms with it).
+  const sessionOptions = (noDelay: boolean) => ({
     url: options.url,
     ...(options.socketOptions === undefined ? {} : { socketOptions: options.socketOptions }),
     heartbeatSeconds,
+    noDelay,
     reconnect: {
       initialDelayMs: options.reconnect?.initialDelayMs ?? 100,
       maxDelayMs: options.reconnect?.maxDelayMs ?? 5000,
     },
   });
+  const session = new AmqpSession(sessionOptions(false));
+  const control = new AmqpSession(sessionOptions(true));
   session.on('up', (_connection, generation) => events.emit('connected', generation));
   session.on('down', (error) => events.emit('disconnected', error));
   session.on('retry', (error, delayMs) => events.emit('reconnecting', error, delayMs));
   session.on('error', report);
+  control.on('error', report);
 
   const shape = { type, deliveryLimit, maxPriority };
-  const declarer = new TopologyDeclarer(session, names, shape);
+  const declarer = new TopologyDeclarer(control, names, shape);
   for (const kind of configuredKinds) declarer.knownKinds.add(kind);
   const publisher = new ConfirmPublisher(session, report);
   const router = new MessageRouter({ names, declarer, publisher, type, maxPriority, publishTimeoutMs });
@@ -253,6 +260,21 @@ export function createRabbitQueue(options: RabbitQueueOptions): RabbitQueue {
     if (waiting === 0) return 0;
     const channel = await declarer.channel();
     let purged = 0;
+    // Messages of other projects, taken and not yet acknowledged: published again in batches, confirmed, then
+    // acknowledged (so a failure leaves them in the queue).
+    let keep: Array<{ raw: GetMessage; message: QueueMessage; route: RouteOptions }> = [];
+    const giveBack = async (): Promise<void> => {
+      const batch = keep;
+      keep = [];
+      if (batch.length === 0) return;
+      try {
+        await router.republishAll(batch, Date.now());
+      } catch (error) {
+        for (const { raw } of batch) returnToQueue(channel, raw);
+        throw translateAmqpError(error, `purging ${queue}`);
+      }
+      for (const { raw } of batch) channel.ack(raw);
+    };
     for (let i = 0; i < waiting; i++) {
       let raw: GetMessage | false;
       try {
@@ -264,24 +286,23 @@ export function createRabbitQueue(options: RabbitQueueOptions): RabbitQueue {
       const decoded = decodeMessage(raw.content);
       const headers = raw.properties.headers ?? {};
       const sofar = deliveriesSoFar(raw, type);
-      try {
-        if (typeof decoded === 'string') {
+      if (typeof decoded !== 'string' && decoded.project === project) {
+        channel.ack(raw);
+        purged++;
+      } else if (typeof decoded !== 'string') {
+        keep.push({ raw, message: decoded, route: { deliveries: sofar, ...reasonOf(headers) } });
+        if (keep.length >= 500) await giveBack();
+      } else {
+        try {
           await router.deadLetter(undefined, raw.content, { deliveries: sofar, reason: decoded });
-        } else if (decoded.project === project) {
-          purged++;
-        } else {
-          await router.republish(decoded, { deliveries: sofar, ...reasonOf(headers) }, Date.now());
+        } catch (error) {
+          returnToQueue(channel, raw);
+          throw translateAmqpError(error, `purging ${queue}`);
         }
         channel.ack(raw);
-      } catch (error) {
-        try {
-          channel.nack(raw, false, true);
-        } catch {
-          // The channel is gone: the broker returns the message by itself.
-        }
-        throw translateAmqpError(error, `purging ${queue}`);
       }
     }
+    await giveBack();
     return purged;
   };
 
@@ -430,12 +451,13 @@ export function createRabbitQueue(options: RabbitQueueOptions): RabbitQueue {
       if (closed) {
         return { ok: false, component: 'queue', detail: 'rabbitmq: the queue is closed', latencyMs: 0 };
       }
-      if (session.generation > 0 && !session.isUp) {
+      const down = [session, control].find((one) => one.generation > 0 && !one.isUp);
+      if (down !== undefined) {
         // Lost and reconnecting: say so at once rather than wait for the check to time out.
         return {
           ok: false,
           component: 'queue',
-          detail: `rabbitmq: not connected, reconnecting: ${session.lastError?.message ?? 'connection lost'}`,
+          detail: `rabbitmq: not connected, reconnecting: ${down.lastError?.message ?? 'connection lost'}`,
           latencyMs: 0,
         };
       }
@@ -443,6 +465,7 @@ export function createRabbitQueue(options: RabbitQueueOptions): RabbitQueue {
         const checked = (async () => {
           await declarer.base();
           await (await declarer.channel()).checkExchange(names.tasks);
+          await session.connection();
         })();
         let timer: ReturnType<typeof setTimeout> | undefined;
         const timeout = new Promise<never>((_, reject) => {
@@ -458,11 +481,11 @@ export function createRabbitQueue(options: RabbitQueueOptions): RabbitQueue {
           latencyMs: Date.now() - started,
         };
       } catch (error) {
-        const why = session.lastError?.message ?? (error as Error).message;
+        const why = session.lastError?.message ?? control.lastError?.message ?? (error as Error).message;
         return {
           ok: false,
           component: 'queue',
-          detail: `rabbitmq: ${session.isUp ? 'check failed' : 'not connected'}: ${why}`,
+          detail: `rabbitmq: ${session.isUp && control.isUp ? 'check failed' : 'not connected'}: ${why}`,
           latencyMs: Date.now() - started,
         };
       }
@@ -474,10 +497,19 @@ export function createRabbitQueue(options: RabbitQueueOptions): RabbitQueue {
       await Promise.all([...consumers].map((consumer) => consumer.close()));
       await cancels.close();
       publisher.failAll(closedError());
-      await session.close();
+      await Promise.all([session.close(), control.close()]);
     },
   };
   return queue;
+}
+
+/** Puts a message taken with `basic.get` back in its queue (on a closed channel the broker does it by itself). */
+function returnToQueue(channel: Channel, raw: GetMessage): void {
+  try {
+    channel.nack(raw, false, true);
+  } catch {
+    // The channel is gone: the broker returns the message by itself.
+  }
 }
 
 function invalid(message: string, option: string): ScanplaneError {

@@ -361,6 +361,45 @@ describe('RabbitMQ faults', () => {
     }, 120_000);
   }
 
+  test('stop reaches a running task through the cancel broadcast: its AbortSignal fires at once, not at a heartbeat', async () => {
+    const broker = await ownBroker();
+    const store = createMemoryStore();
+    const queue = rabbit(broker);
+    const orchestrator = createOrchestrator({ store, ledger: store, queue, intervalMs: 200 });
+    cleanups.push(() => orchestrator.close());
+    let startedAt = 0;
+    let abortedAt = 0;
+    // A worker in "another process" (its own connection), with a long lease: its next heartbeat is 20 s away.
+    const worker = started(
+      createWorker({
+        store,
+        ledger: store,
+        queue: rabbit(broker),
+        kinds: ['scan'],
+        leaseMs: 60_000,
+        handler: (_task, context) =>
+          new Promise((_, reject) => {
+            startedAt = Date.now();
+            context.signal.addEventListener('abort', () => {
+              abortedAt = Date.now();
+              reject(new Error('aborted'));
+            });
+          }),
+      }),
+    );
+    await worker.start();
+    const submitted = await orchestrator.submit('running', ['127.0.0.1'], { ports: '80', kind: 'scan' });
+    await waitFor(() => startedAt > 0, { timeoutMs: 30_000, message: 'the task to start' });
+    const stoppedAt = Date.now();
+    await orchestrator.stop('running', 'test: stop while running');
+    await waitFor(() => abortedAt > 0, { timeoutMs: 10_000, message: 'the handler to be aborted' });
+    expect(abortedAt - stoppedAt).toBeLessThan(10_000);
+    await waitFor(async () => (await store.get(submitted.taskIds[0] as string))?.status === 'cancelled', {
+      timeoutMs: 10_000,
+      message: 'the task cancelled',
+    });
+  }, 120_000);
+
   test('stop while 1,000 tasks are queued: none of them runs, including on a worker that connects afterwards', async () => {
     const broker = await ownBroker();
     const store = createMemoryStore();
