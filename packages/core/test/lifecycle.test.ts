@@ -322,6 +322,43 @@ describe('platform events (push mode)', () => {
     await orchestrator.close();
   });
 
+  it('applies a started that came before another component recorded the launch ahead of the finished after it', async () => {
+    const clock = createManualClock(T0);
+    const store = createMemoryStore();
+    const launcher = manualLauncher();
+    const orchestrator = createOrchestrator({ store, ledger: store, launcher, clock, random: () => 0 });
+    orchestrator.start();
+    // Its first loop runs now, on an empty store; the next waits for the (manual) clock.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A task launched by someone else on the same launcher (a scheduler): queued here, no dispatch of ours runs.
+    const { created } = await store.create(
+      [{ project: 'p', kind: 'x', idempotencyKey: 'k', status: 'queued' }],
+      {
+        at: T0,
+      },
+    );
+    const taskId = (created[0] as ScanTask).id;
+    const handle = { launcher: 'manual', id: 'h-scheduled', version: 0 };
+    launcher.emit({ taskId, handle, event: { type: 'started', at: T0 + 1, version: 1 } }); // before the handle is stored
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.transition(taskId, {
+      to: 'requested',
+      at: T0 + 1,
+      reason: 'launched by the scheduler',
+      patch: { handle },
+    });
+    launcher.emit({
+      taskId,
+      handle,
+      event: { type: 'finished', at: T0 + 2, version: 2, result: { exit: 0 } },
+    });
+    await until(async () => (await store.get(taskId))?.status === 'finished', 'finished');
+    const task = (await store.get(taskId)) as ScanTask;
+    expect(task.history.map((h) => h.to)).toEqual(['queued', 'requested', 'started', 'finished']);
+    expect(task.startedAt).toBe(T0 + 1);
+    await orchestrator.close();
+  });
+
   it('never lets a late event overwrite a kill, and the kill really stops the task', async () => {
     const { store, launcher, orchestrator, taskId, handle, ignored } = await launched();
     launcher.emit({ taskId, handle, event: { type: 'started', at: T0 + 5, version: 1 } });

@@ -489,6 +489,9 @@ export function createOrchestrator(options: OrchestratorOptions): Orchestrator {
       );
       return;
     }
+    // Events kept while the launch was being recorded come first (a `started` before this `finished`): the handle
+    // is recorded now, whoever recorded it (a scheduler sharing this launcher records its own launches).
+    if (pendingEvents.has(task.id)) await reconcile(task);
     const outcome = await lifecycle.applyPlatformEvent(event.taskId, event.event);
     if (outcome.outcome === 'applied' && outcome.task.status === 'queued') await requeued(outcome.task);
     if (
