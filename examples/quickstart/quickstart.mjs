@@ -26,29 +26,26 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createEmbedded, summaryToJSON } from '@scanplane/core';
 
-/** The PostgreSQL server to use, or undefined for the in-memory default. */
-function databaseUrl() {
-  const flag = process.argv.slice(2).find((arg) => arg === '--postgres' || arg.startsWith('--postgres='));
-  if (flag !== undefined) {
-    return flag.includes('=')
-      ? flag.slice('--postgres='.length)
-      : process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+/**
+ * The server a flag asks for: `--<flag>=<url>`; `--<flag>` alone takes `fallbackVariable`'s URL, else `fallback`;
+ * without the flag, `overrideVariable`'s URL, else undefined (the in-memory default).
+ */
+function serverUrl(flag, fallbackVariable, fallback, overrideVariable) {
+  const arg = process.argv.slice(2).find((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
+  if (arg !== undefined) {
+    return arg.includes('=') ? arg.slice(`--${flag}=`.length) : process.env[fallbackVariable] || fallback;
   }
-  return process.env.SCANPLANE_DATABASE_URL || undefined;
+  return process.env[overrideVariable] || undefined;
 }
-const DATABASE_URL = databaseUrl();
-
+/** The PostgreSQL server to use, or undefined for the in-memory store. */
+const DATABASE_URL = serverUrl(
+  'postgres',
+  'DATABASE_URL',
+  'postgres://postgres@127.0.0.1:5432/postgres',
+  'SCANPLANE_DATABASE_URL',
+);
 /** The RabbitMQ broker to use, or undefined for the in-memory queue. */
-function amqpUrl() {
-  const flag = process.argv.slice(2).find((arg) => arg === '--rabbitmq' || arg.startsWith('--rabbitmq='));
-  if (flag !== undefined) {
-    return flag.includes('=')
-      ? flag.slice('--rabbitmq='.length)
-      : process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
-  }
-  return process.env.SCANPLANE_AMQP_URL || undefined;
-}
-const AMQP_URL = amqpUrl();
+const AMQP_URL = serverUrl('rabbitmq', 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', 'SCANPLANE_AMQP_URL');
 const PROJECT = DATABASE_URL === undefined ? 'quickstart' : `quickstart-${Date.now().toString(36)}`;
 const LISTENERS = 3;
 const WORKERS = 2;
