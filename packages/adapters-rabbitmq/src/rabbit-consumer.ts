@@ -125,7 +125,12 @@ export class RabbitConsumer implements QueueConsumer {
   #lost(reason: string): void {
     this.#subscription = undefined;
     if (this.#closed) return;
-    this.#waiting = this.#waiting.filter((delivery) => delivery.subscription.open);
+    // Deliveries of the closed channel that never started: the broker has them back; forget them here.
+    this.#waiting = this.#waiting.filter((delivery) => {
+      if (delivery.subscription.open) return true;
+      this.#held.delete(delivery);
+      return false;
+    });
     this.#resubscribe(reason);
   }
 
@@ -376,6 +381,8 @@ class RabbitDelivery implements QueueDelivery {
     this.#settled = true;
     const { router } = this.#consumer.config;
     try {
+      // Its channel is gone: the broker has put it back already (a copy would be a duplicate).
+      if (!this.subscription.open) return;
       await router.republish(this.message, { deliveries: this.deliveryCount - 1 }, Date.now());
       settle(this.subscription, this.#raw, 'ack');
     } catch {
