@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { awsErrorName, ecsCallError, isThrottling, isTransient } from './fargate-errors.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { sleep } from './sleep.js';
 
 /** How calls are retried and spaced. */
 export interface GatewayOptions {
@@ -35,23 +36,6 @@ export interface GatewayOptions {
   retryMaxMs?: number | undefined;
   onRetry?: ((what: string, attempt: number, delayMs: number, error: unknown) => void) | undefined;
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /** The ECS and CloudWatch Logs calls the launcher and the worker pool make: rate-limited RunTask, retried calls. */
 export class EcsGateway {

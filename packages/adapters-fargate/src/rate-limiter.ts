@@ -1,3 +1,5 @@
+import { sleep } from './sleep.js';
+
 /**
  * A token bucket that spaces calls: `ratePerSecond` tokens a second, at most `burst` saved up. `take` resolves when a
  * token is available (in call order) or rejects when the signal aborts.
@@ -59,23 +61,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     last = at;
   };
 
-  const waitFor = (ms: number, signal?: AbortSignal): Promise<void> =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-
   const takeNow = async (signal?: AbortSignal): Promise<void> => {
     for (;;) {
       refill();
@@ -83,7 +68,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         tokens -= 1;
         return;
       }
-      await waitFor(Math.max(1, Math.ceil((1 - tokens) / perMs)), signal);
+      await sleep(Math.max(1, Math.ceil((1 - tokens) / perMs)), signal);
     }
   };
 
