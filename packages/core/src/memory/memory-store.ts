@@ -75,6 +75,32 @@ function copyOrganization(organization: Organization): Organization {
   return copy;
 }
 
+/**
+ * The scheduler's view of queued scheduled tasks, frozen, by task record: records are immutable (a change commits a
+ * new one), so a task that waits in the queue across ticks is described once, not once per tick.
+ */
+const queuedEntries = new WeakMap<ScanTask, QueuedScanTask>();
+
+/** The frozen {@link QueuedScanTask} of a queued scheduled task's record (made once per record). */
+function queuedEntryOf(task: ScanTask): QueuedScanTask {
+  let entry = queuedEntries.get(task);
+  if (entry === undefined) {
+    const dueSince = (task.payload as { dueSince?: unknown } | undefined)?.dueSince;
+    entry = {
+      taskId: task.id,
+      scanId: task.scanId as string,
+      organizationIds: Object.freeze([...(task.organizationIds ?? [])]),
+      priority: task.priority,
+      queuedAt: task.queuedAt ?? task.createdAt,
+    };
+    if (typeof dueSince === 'number') entry.dueSince = dueSince;
+    if (task.notBefore !== undefined) entry.notBefore = task.notBefore;
+    Object.freeze(entry);
+    queuedEntries.set(task, entry);
+  }
+  return entry;
+}
+
 /** A copy of an organization frozen all the way down (shared between callers: nobody can change it). */
 function frozenOrganization(organization: Organization): Organization {
   const copy = copyOrganization(organization);
@@ -121,7 +147,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
    */
   let organizationList: readonly Organization[] | undefined;
   const scheduleHistory = new ScheduleHistoryIndex();
-  const scheduledQueued = new Set<string>();
+  /** The queued scheduled tasks' records, by id (read without a lookup in `tasks`, which holds every task). */
+  const scheduledQueued = new Map<string, ScanTask>();
   const targetSets = new Map<string, AddressSet>(); // active task id → its target as a set
   const scanned = new Map<string, CoverageRecord[]>();
   const scannedSets = new WeakMap<CoverageRecord, AddressSet>();
@@ -174,7 +201,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     }
     if (after.scanId !== undefined) {
       scheduleHistory.update(before, after);
-      if (after.status === 'queued') scheduledQueued.add(after.id);
+      if (after.status === 'queued') scheduledQueued.set(after.id, after);
       else if (before?.status === 'queued') scheduledQueued.delete(after.id);
     }
   };
@@ -585,21 +612,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
 
     async scheduleSnapshot(): Promise<ScheduleSnapshot> {
-      const waiting: QueuedScanTask[] = [];
-      for (const id of scheduledQueued) {
-        const task = tasks.get(id) as ScanTask;
-        const dueSince = (task.payload as { dueSince?: unknown } | undefined)?.dueSince;
-        const entry: QueuedScanTask = {
-          taskId: task.id,
-          scanId: task.scanId as string,
-          organizationIds: [...(task.organizationIds ?? [])],
-          priority: task.priority,
-          queuedAt: task.queuedAt ?? task.createdAt,
-        };
-        if (typeof dueSince === 'number') entry.dueSince = dueSince;
-        if (task.notBefore !== undefined) entry.notBefore = task.notBefore;
-        waiting.push(entry);
-      }
+      const waiting: QueuedScanTask[] = new Array(scheduledQueued.size);
+      let count = 0;
+      for (const task of scheduledQueued.values()) waiting[count++] = queuedEntryOf(task);
       return {
         history: scheduleHistory.snapshot(),
         queued: waiting,

@@ -28,6 +28,26 @@ export interface OrganizationCatalogue {
   readonly passiveIds: readonly string[];
   /** The frozen payload entry of the organization at an index (made once, shared by every task that carries it). */
   entry(index: number): OrganizationEntry;
+  /**
+   * Whether the organizations are a frozen list of deeply frozen organizations, so that the catalogue is kept and
+   * shared by every tick that is given the same list: its entries can be read at any later time.
+   */
+  readonly shared: boolean;
+  /** The last visit order a tick derived from these organizations and a history's handles (see `planSchedule`). */
+  visits: VisitOrder | undefined;
+}
+
+/**
+ * The order in which a tick visits the organizations (catalogue indexes, by history handle), and each one's handle
+ * (−1: none), for the history handle space `key` when it held `size` handles.
+ *
+ * @internal
+ */
+export interface VisitOrder {
+  readonly key: object | undefined;
+  readonly size: number;
+  readonly handles: Int32Array;
+  readonly order: Int32Array;
 }
 
 export const DISABLED_FLAG = 1;
@@ -43,11 +63,12 @@ const catalogues = new WeakMap<readonly Organization[], OrganizationCatalogue>()
 /** The catalogue of `organizations` (any order). @internal */
 export function organizationCatalogue(organizations: readonly Organization[]): OrganizationCatalogue {
   // A frozen list cannot change; its organizations are checked to be frozen too before the catalogue is kept.
-  if (!Object.isFrozen(organizations)) return buildCatalogue(organizations);
+  if (!Object.isFrozen(organizations)) return buildCatalogue(organizations, false);
   let catalogue = catalogues.get(organizations);
   if (catalogue === undefined) {
-    catalogue = buildCatalogue(organizations);
-    if (organizations.every(isDeepFrozen)) catalogues.set(organizations, catalogue);
+    const shared = organizations.every(isDeepFrozen);
+    catalogue = buildCatalogue(organizations, shared);
+    if (shared) catalogues.set(organizations, catalogue);
   }
   return catalogue;
 }
@@ -60,7 +81,7 @@ const isDeepFrozen = (organization: Organization): boolean =>
       (organization.scope.rootDomains === undefined || Object.isFrozen(organization.scope.rootDomains)) &&
       (organization.scope.ipBlocks === undefined || Object.isFrozen(organization.scope.ipBlocks))));
 
-function buildCatalogue(input: readonly Organization[]): OrganizationCatalogue {
+function buildCatalogue(input: readonly Organization[], shared: boolean): OrganizationCatalogue {
   let sorted = true;
   for (let i = 1; i < input.length && sorted; i++)
     sorted = (input[i - 1] as Organization).id < (input[i] as Organization).id;
@@ -92,6 +113,8 @@ function buildCatalogue(input: readonly Organization[]): OrganizationCatalogue {
     indexesByTag,
     flags,
     passiveIds,
+    shared,
+    visits: undefined,
     entry(index) {
       let entry = entries[index];
       if (entry === undefined) {

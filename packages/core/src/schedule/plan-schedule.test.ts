@@ -937,6 +937,103 @@ describe('planSchedule: invariants (property tests)', () => {
   });
 });
 
+describe('planSchedule: what keeps a tick small', () => {
+  /** A plan as plain data: every task with its key and payload, every skip. */
+  const plain = (plan: SchedulePlan): unknown => JSON.parse(JSON.stringify(plan));
+  /** Organizations frozen all the way down, in a frozen list: what the memory store hands out. */
+  const frozen = (organizations: readonly Organization[]): readonly Organization[] =>
+    Object.freeze(
+      organizations.map((o) => Object.freeze({ ...o, tags: Object.freeze([...o.tags]) as string[] })),
+    );
+
+  it('decides alike through a history that keeps columns and through one read with get alone', () => {
+    fc.assert(
+      fc.property(worlds, (world) => {
+        const indexed = state(world);
+        const history = indexed.history;
+        const readOnly = { ...indexed, history: { get: history.get.bind(history) } };
+        expect(plain(planSchedule(readOnly, NOW))).toEqual(plain(planSchedule(indexed, NOW)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('builds the same keys and payloads from a kept frozen organization list as from any list', () => {
+    fc.assert(
+      fc.property(worlds, (world) => {
+        const any = state(world);
+        const kept = { ...any, organizations: frozen(any.organizations) };
+        expect(plain(planSchedule(kept, NOW))).toEqual(plain(planSchedule(any, NOW)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives planned tasks as plain data that copies, serializes and clones whole', () => {
+    const organizations = frozen([org('a', { scope: { rootDomains: ['a.example'] } }), org('b')]);
+    const s = { ...state({ scans: [scan('amass', { organizationsPerTask: 2 })] }), organizations };
+    const [task] = planSchedule(s, NOW).launch;
+    if (task === undefined) throw new Error('a task was planned');
+    const expected = {
+      key: 'scan:amass#000/1@a,b',
+      scanId: 'amass',
+      type: 'amass',
+      organizationIds: ['a', 'b'],
+      priority: 1,
+      dueSince: 0,
+      manual: false,
+      payload: {
+        scanName: 'amass',
+        organizations: [
+          { id: 'a', name: 'A', scope: { rootDomains: ['a.example'] } },
+          { id: 'b', name: 'B' },
+        ],
+        dueSince: 0,
+      },
+    };
+    expect(task).toEqual(expected);
+    expect(Object.keys(task).sort()).toEqual(Object.keys(expected).sort());
+    expect({ ...task }).toEqual(expected);
+    expect(structuredClone(task)).toEqual(expected);
+    expect(JSON.parse(JSON.stringify(task))).toEqual(expected);
+  });
+
+  it('takes the payload of organizations that may still change as they were when it decided', () => {
+    const organizations = [org('a'), org('b')];
+    const plan = planSchedule({ ...state({ scans: [scan('amass')] }), organizations }, NOW);
+    (organizations[0] as Organization).name = 'renamed';
+    expect(plan.launch[0]?.payload.organizations).toEqual([{ id: 'a', name: 'A' }]);
+  });
+
+  it('sees organizations that gain a history between ticks of a kept organization list', () => {
+    const organizations = frozen([org('a'), org('b'), org('c')]);
+    const history = ScheduleHistoryIndex.fromTasks([
+      task('amass', ['a'], 'finished', { finishedAt: NOW - HOUR }),
+    ]);
+    const s: ScheduleState = { scans: [scan('amass')], organizations, history, queued: [], running: 0 };
+    expect(planSchedule(s, NOW).launch.map((t) => t.organizationIds)).toEqual([['b'], ['c']]);
+    history.update(undefined, task('amass', ['c'], 'started'));
+    const again = planSchedule(s, NOW);
+    expect(again.launch.map((t) => t.organizationIds)).toEqual([['b']]);
+    expect(reasonOf(again, 'amass', 'c')?.reason).toBe('already-active');
+  });
+
+  it('remembers that a frozen queued task can never run, per organization list', () => {
+    const queuedTask = Object.freeze({
+      taskId: 'q',
+      scanId: 'amass',
+      organizationIds: Object.freeze(['b']),
+      priority: 1,
+      queuedAt: NOW - HOUR,
+    });
+    const base = state({ scans: [scan('amass', { frequencySeconds: 60 })], queued: [queuedTask] });
+    const enabled = { ...base, organizations: frozen([org('a'), org('b')]) };
+    const disabled = { ...base, organizations: frozen([org('a'), org('b', { enabled: false })]) };
+    for (const s of [enabled, disabled, enabled, disabled])
+      expect(planSchedule(s, NOW).cancel.map((c) => c.taskId)).toEqual(s === disabled ? ['q'] : []);
+  });
+});
+
 describe('chunkSlice', () => {
   it('partitions any list completely: every item in exactly one chunk, in order, sizes within one', () => {
     fc.assert(

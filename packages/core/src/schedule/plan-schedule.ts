@@ -5,12 +5,14 @@ import {
   type OrganizationEntry,
   organizationCatalogue,
   PASSIVE_FLAG,
+  type VisitOrder,
 } from './organization-catalogue.js';
 import type { Organization, ScanDefinition } from './scan-definition.js';
 import { validateScanDefinition } from './scan-definition.js';
 import {
   PAIR,
   PAIR_FIELDS,
+  type PairColumns,
   type PairHistory,
   type PairLookup,
   pairLookup,
@@ -189,7 +191,8 @@ export interface ScheduledTaskPayload {
 }
 
 /**
- * A task the decision creates.
+ * A task the decision creates: plain data. The tasks of one batch's chunks share its `organizationIds` array and
+ * their payloads its organization entries (frozen, shared with every task that carries the organization).
  *
  * @example
  * ```ts
@@ -558,6 +561,132 @@ const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1
 const DISABLED_CODE = skipCode('organization-disabled');
 const NOT_SELECTED_CODE = skipCode('not-selected');
 
+const PASSIVE_CODE = skipCode('passive-organization');
+const ACTIVE_CODE = skipCode('already-active');
+const NOT_DUE_CODE = skipCode('not-due');
+
+const SINGLE_SHOT_DONE_CODE = skipCode('single-shot-done');
+const SINGLE_SHOT_FAILED_CODE = skipCode('single-shot-failed');
+
+/**
+ * Whether {@link decideByFrequency} decides the pairs of `rule` exactly as {@link decidePair} would: a plain
+ * frequency (no cron, no jitter, finite times), without dependencies.
+ */
+const plainFrequency = (rule: PairRule): boolean =>
+  rule.cron === undefined &&
+  rule.jitterMs === 0 &&
+  rule.dependencies.length === 0 &&
+  Number.isFinite(rule.frequencyMs) &&
+  !(rule.createdAt === Number.POSITIVE_INFINITY || rule.createdAt === Number.NEGATIVE_INFINITY);
+
+/**
+ * {@link decideOrganizations} for a {@link plainFrequency} rule over a history that keeps columns: the same
+ * decisions, reading only the columns they need (presence, active count, last finish; for a single-shot scan, the
+ * last success and failure count of pairs that are due) instead of copying six per pair. Most scans are plain
+ * frequencies, and this loop runs scans × organizations times, reading columns of tens of thousands of pairs each:
+ * fewer bytes per pair is less time waiting for memory.
+ */
+function decideByFrequency(
+  scanIndex: number,
+  rule: PairRule,
+  columns: PairColumns | undefined,
+  selected: Uint8Array | undefined,
+  organizations: { flags: Uint8Array; handles: Int32Array; visitOrder: Int32Array },
+  context: Context,
+  skips: SkipLog,
+  dueOf: Float64Array,
+): boolean {
+  const { flags, handles, visitOrder } = organizations;
+  const count = visitOrder.length;
+  const present = columns === undefined ? EMPTY_PRESENT : columns.present;
+  const active = columns === undefined ? EMPTY_ACTIVE : columns.active;
+  const lastFinishedAt = columns === undefined ? EMPTY_TIMES : columns.lastFinishedAt;
+  const lastSucceededAt = columns === undefined ? EMPTY_TIMES : columns.lastSucceededAt;
+  const failureCount = columns === undefined ? EMPTY_ACTIVE : columns.failureCount;
+  const capacity = present.length;
+  const singleShot = rule.singleShot;
+  const maxAttempts = rule.maxAttempts;
+  const activeScan = !rule.passive;
+  const manual = !Number.isNaN(rule.manualRunAt);
+  const manualRunAt = rule.manualRunAt;
+  const frequencyMs = rule.frequencyMs;
+  // Due since the scan's creation when never finished (0 when that is unknown).
+  const neverFinishedDueAt = Number.isNaN(rule.createdAt) ? 0 : rule.createdAt;
+  const now = context.now;
+  let anyActive = false;
+  context.detail = undefined;
+  dueOf.fill(Number.NaN, 0, count);
+  for (let visit = 0; visit < count; visit++) {
+    const index = visitOrder[visit] as number;
+    const flag = flags[index] as number;
+    if ((flag & DISABLED_FLAG) !== 0) {
+      skips.add(scanIndex, index, DISABLED_CODE);
+      continue;
+    }
+    if (selected !== undefined && selected[index] === 0) {
+      skips.add(scanIndex, index, NOT_SELECTED_CODE);
+      continue;
+    }
+    // The order of decidePair: passive guard, already active, manual run, frequency.
+    if ((flag & PASSIVE_FLAG) !== 0 && activeScan) {
+      skips.add(scanIndex, index, PASSIVE_CODE);
+      continue;
+    }
+    const handle = handles[index] as number;
+    const has = handle >= 0 && handle < capacity && present[handle] !== 0;
+    if (has && (active[handle] as number) > 0) {
+      skips.add(scanIndex, index, ACTIVE_CODE);
+      anyActive = true;
+      continue;
+    }
+    if (manual) {
+      dueOf[index] = manualRunAt;
+      continue;
+    }
+    const finished = has ? (lastFinishedAt[handle] as number) : Number.NaN;
+    if (Number.isNaN(finished)) {
+      if (neverFinishedDueAt <= now) {
+        dueOf[index] = Math.max(0, neverFinishedDueAt);
+        continue;
+      }
+      context.dueAt = neverFinishedDueAt;
+    } else {
+      // Crossfeed's window is inclusive: exactly one frequency after the last finish is not yet due.
+      const dueAt = finished + frequencyMs;
+      if (dueAt < now) {
+        // Single shot: done once it succeeded; a failure is retried up to maxAttempts.
+        if (singleShot) {
+          if (!Number.isNaN(lastSucceededAt[handle] as number)) {
+            skips.add(scanIndex, index, SINGLE_SHOT_DONE_CODE);
+            continue;
+          }
+          const failures = failureCount[handle] as number;
+          if (failures >= maxAttempts) {
+            skips.add(
+              scanIndex,
+              index,
+              SINGLE_SHOT_FAILED_CODE,
+              undefined,
+              `failed ${failures} of ${maxAttempts} attempts`,
+            );
+            continue;
+          }
+        }
+        dueOf[index] = Math.max(0, dueAt);
+        continue;
+      }
+      context.dueAt = dueAt;
+    }
+    skips.addVerdict(scanIndex, index, NOT_DUE_CODE, context);
+  }
+  context.dueAt = Number.NaN;
+  return anyActive;
+}
+
+const EMPTY_PRESENT = new Uint8Array(0);
+const EMPTY_ACTIVE = new Int32Array(0);
+const EMPTY_TIMES = new Float64Array(0);
+
 /**
  * Decides every organization of a per-organization scan: records each skip in `skips`, and for each organization
  * that runs, the time since which it has been due in `dueOf` (by organization index; NaN for the others). Visits
@@ -582,7 +711,7 @@ function decideOrganizations(
   const { ids, flags, handles, visitOrder } = organizations;
   const count = visitOrder.length;
   let anyActive = false;
-  dueOf.fill(Number.NaN);
+  dueOf.fill(Number.NaN, 0, count);
   for (let visit = 0; visit < count; visit++) {
     const index = visitOrder[visit] as number;
     const flag = flags[index] as number;
@@ -607,71 +736,181 @@ function decideOrganizations(
       dueOf[index] = context.dueSince;
       continue;
     }
-    skips.add(scanIndex, index, -verdict, context.dueAt, context.detail);
+    skips.addVerdict(scanIndex, index, -verdict, context);
     if (verdict === ACTIVE) anyActive = true;
   }
   return anyActive;
 }
 
-/** A queued task or new work, competing for capacity (one shape for both, so the loop over them stays fast). */
-interface Candidate {
-  priority: number;
-  dueSince: number;
-  /** Queued tasks first (in queue order), then new work in decision order. */
-  sequence: number;
-  queued: QueuedScanTask | undefined;
-  planned: PlannedScanTask | undefined;
+/**
+ * Typed arrays a tick fills and drops, kept for the next tick (a tick at tens of thousands of organizations would
+ * otherwise allocate them again each time, outside the JavaScript heap). `planSchedule` is synchronous; a tick that
+ * finds them taken (a history read that plans a tick of its own) makes its own.
+ */
+class Scratch {
+  /** Per organization index: whether a granular scan selects it. */
+  selected = new Uint8Array(0);
+  /** Per organization index: since when the pair that runs has been due, NaN for a pair that does not run. */
+  dueOf = new Float64Array(0);
+  /** The indexes of a scan's organizations that run, ascending. */
+  eligible = new Int32Array(0);
+  /** Per capacity candidate (queued tasks, then new work): its priority, and since when it has been due. */
+  priority = new Float64Array(0);
+  dueSince = new Float64Array(0);
+  /** The new work of the tick, in decision order (see {@link NewWork}). */
+  readonly planned: PlannedScanTask[] = [];
+  /** Candidate numbers, and room to merge them, for {@link sortCandidates}. */
+  order = new Int32Array(0);
+  merge = new Int32Array(0);
+
+  /** Makes room for `organizations` organizations and `candidates` capacity candidates. */
+  fit(organizations: number, candidates: number): void {
+    if (this.selected.length < organizations) {
+      this.selected = new Uint8Array(organizations);
+      this.dueOf = new Float64Array(organizations);
+      this.eligible = new Int32Array(organizations);
+    }
+    if (this.priority.length < candidates) {
+      this.priority = new Float64Array(candidates);
+      this.dueSince = new Float64Array(candidates);
+      this.order = new Int32Array(candidates);
+      this.merge = new Int32Array(candidates);
+    }
+  }
+}
+
+let spareScratch: Scratch | undefined;
+
+/**
+ * The candidates `0 … total − 1` in capacity order — higher priority first, then earlier due, then lower number —
+ * in `scratch.order` (a bottom-up merge sort over typed arrays: no comparator calls through the sort builtin, and
+ * nothing allocated on the JavaScript heap).
+ */
+function sortCandidates(
+  total: number,
+  priority: Float64Array,
+  dueSince: Float64Array,
+  scratch: Scratch,
+): Int32Array {
+  let from = scratch.order;
+  let to = scratch.merge;
+  for (let i = 0; i < total; i++) from[i] = i;
+  for (let width = 1; width < total; width *= 2) {
+    for (let left = 0; left < total; left += 2 * width) {
+      const middle = Math.min(left + width, total);
+      const right = Math.min(left + 2 * width, total);
+      let i = left;
+      let j = middle;
+      let k = left;
+      while (i < middle && j < right) {
+        const a = from[i] as number;
+        const b = from[j] as number;
+        // The comparison `b.priority − a.priority || a.dueSince − b.dueSince || a − b`, NaN included; the left
+        // run holds the lower numbers, so a tie keeps `a` first (stable).
+        const byPriority = (priority[b] as number) - (priority[a] as number);
+        const bFirst =
+          byPriority > 0 || (!(byPriority < 0) && (dueSince[a] as number) - (dueSince[b] as number) > 0);
+        if (bFirst) {
+          to[k++] = b;
+          j++;
+        } else {
+          to[k++] = a;
+          i++;
+        }
+      }
+      while (i < middle) to[k++] = from[i++] as number;
+      while (j < right) to[k++] = from[j++] as number;
+    }
+    const swap = from;
+    from = to;
+    to = swap;
+  }
+  return from;
+}
+
+/**
+ * The new tasks of a tick in decision order (scans, then organizations, by id), for {@link allotCapacity}: the
+ * first `count` of `tasks`, a list kept from tick to tick (emptied after each) so that it is not regrown every tick.
+ */
+interface NewWork {
+  tasks: PlannedScanTask[];
+  count: number;
+  /** The scans with new work. */
+  scans: Set<string>;
+}
+
+/** Appends a task to the new work. */
+function addWork(work: NewWork, task: PlannedScanTask): void {
+  if (work.count < work.tasks.length) work.tasks[work.count] = task;
+  else work.tasks.push(task);
+  work.count++;
 }
 
 /**
  * Gives capacity (`limit − running`, unlimited without a limit) to queued and new work in one order — priority,
- * how long it has been due, then sequence — and fills the plan's `relaunch`, `launch` and `queue`. Returns the
- * scans that launched new work, and those whose new work was launched or queued.
+ * how long it has been due, then queued tasks (in queue order) before new work (in decision order) — and fills the
+ * plan's `relaunch`, `launch` and `queue`. Returns the scans that launched new work, and those whose new work was
+ * launched or queued. Candidates are numbers (queued tasks first, then new work) ordered by keys in typed arrays:
+ * no object per candidate, and no string compared.
  */
 function allotCapacity(
   waiting: readonly QueuedScanTask[],
-  planned: readonly PlannedScanTask[],
+  planned: NewWork,
   state: ScheduleState,
   plan: SchedulePlan,
+  scratch: Scratch,
 ): { launched: Set<string>; queuedOrLaunched: Set<string> } {
-  const candidates: Candidate[] = [];
-  for (const task of waiting) {
-    candidates.push({
-      priority: task.priority,
-      dueSince: task.dueSince ?? task.queuedAt,
-      sequence: candidates.length,
-      queued: task,
-      planned: undefined,
-    });
+  const queuedCount = waiting.length;
+  const total = queuedCount + planned.count;
+  const tasks = planned.tasks;
+  scratch.fit(0, total);
+  const priority = scratch.priority;
+  const dueSince = scratch.dueSince;
+  for (let i = 0; i < queuedCount; i++) {
+    const task = waiting[i] as QueuedScanTask;
+    priority[i] = task.priority;
+    dueSince[i] = task.dueSince ?? task.queuedAt;
   }
-  for (const task of planned) {
-    candidates.push({
-      priority: task.priority,
-      dueSince: task.dueSince,
-      sequence: candidates.length,
-      queued: undefined,
-      planned: task,
-    });
+  for (let i = queuedCount; i < total; i++) {
+    const task = tasks[i - queuedCount] as PlannedScanTask;
+    priority[i] = task.priority;
+    dueSince[i] = task.dueSince;
   }
-  // A number, so that ordering thousands of candidates never compares strings.
-  candidates.sort((a, b) => b.priority - a.priority || a.dueSince - b.dueSince || a.sequence - b.sequence);
-  // Counted as a small integer, not Infinity (no limit): optimized code that saw integers stays optimized.
-  const unlimited = state.limit === undefined;
-  let free = unlimited ? 0 : Math.max(0, (state.limit as number) - state.running);
+  const order = sortCandidates(total, priority, dueSince, scratch);
+  if (state.limit === undefined) {
+    // No limit: everything goes, in order, into lists made at their final length.
+    const relaunch: QueuedScanTask[] = new Array(queuedCount);
+    const launch: PlannedScanTask[] = new Array(total - queuedCount);
+    let relaunched = 0;
+    let launchedCount = 0;
+    for (let k = 0; k < total; k++) {
+      const candidate = order[k] as number;
+      if (candidate < queuedCount) {
+        relaunch[relaunched++] = waiting[candidate] as QueuedScanTask;
+        continue;
+      }
+      launch[launchedCount++] = tasks[candidate - queuedCount] as PlannedScanTask;
+    }
+    plan.relaunch = relaunch;
+    plan.launch = launch;
+    // Every scan with new work launches it.
+    return { launched: planned.scans, queuedOrLaunched: planned.scans };
+  }
   const launched = new Set<string>();
   const queuedOrLaunched = new Set<string>();
-  for (const candidate of candidates) {
-    const queued = candidate.queued;
-    if (queued !== undefined) {
-      if (unlimited || free > 0) {
-        plan.relaunch.push(queued);
+  let free = Math.max(0, state.limit - state.running);
+  for (let k = 0; k < total; k++) {
+    const candidate = order[k] as number;
+    if (candidate < queuedCount) {
+      if (free > 0) {
+        plan.relaunch.push(waiting[candidate] as QueuedScanTask);
         free--;
       }
       continue;
     }
-    const task = candidate.planned as PlannedScanTask;
+    const task = tasks[candidate - queuedCount] as PlannedScanTask;
     queuedOrLaunched.add(task.scanId);
-    if (unlimited || free > 0) {
+    if (free > 0) {
       plan.launch.push(task);
       launched.add(task.scanId);
       free--;
@@ -680,6 +919,176 @@ function allotCapacity(
     }
   }
   return { launched, queuedOrLaunched };
+}
+
+/** What the tasks of one chunk of one scan share in one tick, made once per scan and chunk. */
+interface TaskTemplate {
+  readonly scan: ScanDefinition;
+  /** Task keys are `scan:<id>#<chunk>/<chunks>@<organization ids>`: the part before `@`. */
+  readonly keyPrefix: string;
+  readonly chunk: number;
+  readonly chunkCount: number;
+  readonly priority: number;
+  readonly manual: boolean;
+  /** The scan's arguments and resources as the tick read them (the payload carries them). */
+  readonly arguments: Record<string, unknown> | undefined;
+  readonly resources: ScheduledTaskPayload['resources'];
+  /** Where payload entries come from. */
+  readonly catalogue: OrganizationCatalogue;
+  /** For a global active scan: the passive organizations it must leave alone. */
+  excluded: string[] | undefined;
+}
+
+/** The templates of a scan's tasks in one tick, one per chunk. */
+function templatesOf(
+  scan: ScanDefinition,
+  manual: boolean,
+  catalogue: OrganizationCatalogue,
+): TaskTemplate[] {
+  const chunkCount = scan.chunks ?? 1;
+  const templates: TaskTemplate[] = [];
+  for (let chunk = 0; chunk < chunkCount; chunk++) {
+    templates.push({
+      scan,
+      keyPrefix: `scan:${scan.id}#${String(chunk).padStart(3, '0')}/${chunkCount}@`,
+      chunk,
+      chunkCount,
+      priority: scan.priority ?? 1,
+      manual,
+      arguments: scan.arguments,
+      resources: scan.resources,
+      catalogue,
+      excluded: undefined,
+    });
+  }
+  return templates;
+}
+
+/** The payload of a batch of `template`'s scan and chunk. */
+function payloadOf(
+  template: TaskTemplate,
+  organizations: OrganizationEntry[],
+  dueSince: number,
+): ScheduledTaskPayload {
+  const payload: ScheduledTaskPayload = { scanName: template.scan.type, organizations, dueSince };
+  if (template.arguments !== undefined) payload.arguments = template.arguments;
+  if (template.resources !== undefined) payload.resources = template.resources;
+  if (template.chunkCount > 1) {
+    payload.chunkNumber = template.chunk;
+    payload.chunkCount = template.chunkCount;
+  }
+  if (template.excluded !== undefined) payload.excludedOrganizations = template.excluded;
+  return payload;
+}
+
+/**
+ * Plans the tasks (one per chunk) of one batch: the organizations at `indexes[start..end)` (catalogue indexes,
+ * ascending, so in id order). The chunks of a batch share its organization lists.
+ */
+function planTasks(
+  out: NewWork,
+  templates: readonly TaskTemplate[],
+  indexes: Int32Array,
+  start: number,
+  end: number,
+  dueSince: number,
+): void {
+  const catalogue = (templates[0] as TaskTemplate).catalogue;
+  const ids = catalogue.ids;
+  const size = end - start;
+  const organizationIds: string[] = new Array(size);
+  const organizations: OrganizationEntry[] = new Array(size);
+  for (let i = start; i < end; i++) {
+    const index = indexes[i] as number;
+    organizationIds[i - start] = ids[index] as string;
+    organizations[i - start] = catalogue.entry(index);
+  }
+  const batchKey = organizationIds.join(',');
+  for (let chunk = 0; chunk < templates.length; chunk++) {
+    const template = templates[chunk] as TaskTemplate;
+    addWork(out, {
+      key: template.keyPrefix + batchKey,
+      scanId: template.scan.id,
+      type: template.scan.type,
+      organizationIds,
+      priority: template.priority,
+      dueSince,
+      manual: template.manual,
+      payload: payloadOf(template, organizations, dueSince),
+    });
+  }
+}
+
+/**
+ * Plans the batches of a per-organization scan: its organizations that run (`dueOf` not NaN), in id order, `batch`
+ * at a time, each batch due since the earliest of its organizations.
+ */
+function planBatches(
+  out: NewWork,
+  templates: readonly TaskTemplate[],
+  dueOf: Float64Array,
+  eligible: Int32Array,
+  batch: number,
+): void {
+  const count = (templates[0] as TaskTemplate).catalogue.ids.length;
+  let eligibleCount = 0;
+  for (let index = 0; index < count; index++)
+    if (!Number.isNaN(dueOf[index] as number)) eligible[eligibleCount++] = index;
+  for (let start = 0; start < eligibleCount; start += batch) {
+    const end = Math.min(start + batch, eligibleCount);
+    let dueSince = Number.POSITIVE_INFINITY;
+    for (let i = start; i < end; i++) {
+      const due = dueOf[eligible[i] as number] as number;
+      if (due < dueSince) dueSince = due;
+    }
+    planTasks(out, templates, eligible, start, end, dueSince);
+  }
+}
+
+/**
+ * The order in which a tick visits the organizations, by history handle (so that each scan's history columns are
+ * read sequentially), and each organization's handle (−1: no history). Kept on the catalogue while the history's
+ * handles stay the same (a store's snapshots share them: organizations keep their handles, and new ones only get
+ * new handles), so that a steady scheduler does not resolve tens of thousands of handles every tick.
+ */
+function visitsOf(catalogue: OrganizationCatalogue, lookup: PairLookup): VisitOrder {
+  const stable = lookup.stable;
+  const cached = catalogue.visits;
+  if (
+    stable !== undefined &&
+    cached !== undefined &&
+    cached.key === stable.key &&
+    cached.size === stable.size
+  )
+    return cached;
+  const ids = catalogue.ids;
+  const count = ids.length;
+  const size = stable?.size ?? 0;
+  const handles = new Int32Array(count);
+  for (let index = 0; index < count; index++) handles[index] = lookup.handle(ids[index]) ?? -1;
+  // Handles are distinct small integers (one per organization with history): ordered by placing each organization
+  // at its handle, not by sorting. Organizations without history come last, in id order.
+  let maxHandle = -1;
+  for (let index = 0; index < count; index++) maxHandle = Math.max(maxHandle, handles[index] as number);
+  const atHandle = new Int32Array(maxHandle + 1).fill(-1);
+  for (let index = 0; index < count; index++) {
+    const handle = handles[index] as number;
+    if (handle >= 0) atHandle[handle] = index;
+  }
+  const order = new Int32Array(count);
+  let visits = 0;
+  for (let handle = 0; handle <= maxHandle; handle++) {
+    const index = atHandle[handle] as number;
+    if (index >= 0) order[visits++] = index;
+  }
+  for (let index = 0; index < count; index++) if ((handles[index] as number) < 0) order[visits++] = index;
+  if (visits !== count) {
+    // Two organizations shared a handle (a history whose lookup breaks its contract): visit in id order instead.
+    for (let index = 0; index < count; index++) order[index] = index;
+  }
+  const visitsOrder: VisitOrder = { key: stable?.key, size, handles, order };
+  if (stable !== undefined) catalogue.visits = visitsOrder;
+  return visitsOrder;
 }
 
 /**
@@ -720,39 +1129,17 @@ export function planSchedule(state: ScheduleState, now: number, options: Schedul
   const defaultBatch = options.organizationsPerTask ?? 1;
 
   const catalogue = organizationCatalogue(state.organizations);
-  const { organizations, ids, flags } = catalogue;
-  const count = organizations.length;
+  const { ids, flags } = catalogue;
+  const count = ids.length;
   // The pair loop below runs scans × organizations times, so it reads flat arrays, not organization objects: at
   // tens of thousands of organizations, an object (or a string hash) per pair is a cache miss per pair.
   // Organizations are visited in history-handle order, so each scan's history columns are read sequentially, and
   // put back in id order after.
-  const handles = new Int32Array(count);
-  for (let index = 0; index < count; index++) handles[index] = context.lookup.handle(ids[index]) ?? -1;
-  // Handles are distinct small integers (one per organization with history): ordered by placing each organization
-  // at its handle, not by sorting. Organizations without history come last, in id order.
-  let maxHandle = -1;
-  for (let index = 0; index < count; index++) maxHandle = Math.max(maxHandle, handles[index] as number);
-  const atHandle = new Int32Array(maxHandle + 1).fill(-1);
-  for (let index = 0; index < count; index++) {
-    const handle = handles[index] as number;
-    if (handle >= 0) atHandle[handle] = index;
-  }
-  const visitOrder = new Int32Array(count);
-  let visits = 0;
-  for (let handle = 0; handle <= maxHandle; handle++) {
-    const index = atHandle[handle] as number;
-    if (index >= 0) visitOrder[visits++] = index;
-  }
-  for (let index = 0; index < count; index++)
-    if ((handles[index] as number) < 0) visitOrder[visits++] = index;
-  if (visits !== count) {
-    // Two organizations shared a handle (a history whose lookup breaks its contract): visit in id order instead.
-    for (let index = 0; index < count; index++) visitOrder[index] = index;
-  }
-  const selectedMask = new Uint8Array(count);
-  const dueOf = new Float64Array(count);
-  /** The indexes of a scan's organizations that run, ascending. */
-  const eligible = new Int32Array(count);
+  const { handles, order: visitOrder } = visitsOf(catalogue, context.lookup);
+  const scratch = spareScratch ?? new Scratch();
+  spareScratch = undefined;
+  scratch.fit(count, 0);
+  const { selected: selectedMask, dueOf, eligible } = scratch;
 
   const plan: SchedulePlan = {
     at: now,
@@ -764,17 +1151,16 @@ export function planSchedule(state: ScheduleState, now: number, options: Schedul
     skipped: [],
     skippedCount: 0,
   };
-  const planned: PlannedScanTask[] = [];
+  const planned: NewWork = { tasks: scratch.planned, count: 0, scans: new Set() };
   const problems = new Map<string, { reason: ScheduleSkipReason; detail: string }>();
   /** Per scan with a pending manual run: whether something of it is left to wait for (active work). */
   const manualWaiting = new Map<string, boolean>();
 
   const scans = [...state.scans].sort(byId);
-  // At most one skip per pair, plus one per global or broken scan: sized once, never regrown.
+  // At most one skip per pair, plus one per global or broken scan.
   const skips = new SkipLog(
     scans.map((scan) => scan.id),
     ids,
-    scans.length * (count + 1),
   );
   for (let scanIndex = 0; scanIndex < scans.length; scanIndex++) {
     const scan = scans[scanIndex] as ScanDefinition;
@@ -785,56 +1171,7 @@ export function planSchedule(state: ScheduleState, now: number, options: Schedul
       continue;
     }
     const manual = scan.manualRunRequestedAt !== undefined;
-    const chunkCount = scan.chunks ?? 1;
-    // Task keys `scan:<id>#<chunk>/<chunks>@<organization ids>`: the part before `@` made once per chunk.
-    const keyPrefixes = Array.from(
-      { length: chunkCount },
-      (_, chunk) => `scan:${scan.id}#${String(chunk).padStart(3, '0')}/${chunkCount}@`,
-    );
-    /**
-     * Plans the task (one per chunk) over the organizations at `indexes[start..end)` (ascending, so in id order).
-     */
-    const emit = (
-      indexes: ArrayLike<number>,
-      start: number,
-      end: number,
-      dueSince: number,
-      excluded: string[] | undefined,
-    ): void => {
-      // Built field by field (no spreads): a tick can plan thousands of tasks.
-      const organizationIds: string[] = new Array(end - start);
-      const organizationsOf: OrganizationEntry[] = new Array(end - start);
-      for (let i = start; i < end; i++) {
-        const index = indexes[i] as number;
-        organizationIds[i - start] = ids[index] as string;
-        organizationsOf[i - start] = catalogue.entry(index);
-      }
-      const batchKey = organizationIds.join(',');
-      for (let chunk = 0; chunk < chunkCount; chunk++) {
-        const payload: ScheduledTaskPayload = {
-          scanName: scan.type,
-          organizations: organizationsOf,
-          dueSince,
-        };
-        if (scan.arguments !== undefined) payload.arguments = scan.arguments;
-        if (scan.resources !== undefined) payload.resources = scan.resources;
-        if (chunkCount > 1) {
-          payload.chunkNumber = chunk;
-          payload.chunkCount = chunkCount;
-        }
-        if (excluded !== undefined) payload.excludedOrganizations = excluded;
-        planned.push({
-          key: (keyPrefixes[chunk] as string) + batchKey,
-          scanId: scan.id,
-          type: scan.type,
-          organizationIds,
-          priority: scan.priority ?? 1,
-          dueSince,
-          manual,
-          payload,
-        });
-      }
-    };
+    const templates = templatesOf(scan, manual, catalogue);
     const selected = selection(scan, catalogue, selectedMask);
     const rule = new PairRule(scan, scansById);
 
@@ -854,41 +1191,48 @@ export function planSchedule(state: ScheduleState, now: number, options: Schedul
       }
       // A global scan sees its granular selection (so its worker need not recompute it) and, when active, the
       // passive organizations it must leave alone (Crossfeed never checked global scans against them).
-      const chosen: number[] = [];
+      let chosen = 0;
       const excluded: string[] = [];
       for (let index = 0; index < count; index++) {
         if (selected !== undefined && selected[index] === 0) continue;
         const flag = flags[index] as number;
         if ((flag & DISABLED_FLAG) !== 0) continue;
         if ((flag & PASSIVE_FLAG) !== 0 && scan.passive !== true) excluded.push(ids[index] as string);
-        else if (selected !== undefined) chosen.push(index);
+        else if (selected !== undefined) eligible[chosen++] = index;
       }
-      emit(chosen, 0, chosen.length, context.dueSince, excluded.length > 0 ? excluded : undefined);
+      for (const template of templates) template.excluded = excluded.length > 0 ? excluded : undefined;
+      planTasks(planned, templates, eligible, 0, chosen, context.dueSince);
+      planned.scans.add(scan.id);
       continue;
     }
 
-    const anyActive = decideOrganizations(
-      scanIndex,
-      rule,
-      readerOf(context, scan.id),
-      selected,
-      { ids, flags, handles, visitOrder },
-      context,
-      skips,
-      dueOf,
-    );
+    const anyActive =
+      context.lookup.columns !== undefined && plainFrequency(rule)
+        ? decideByFrequency(
+            scanIndex,
+            rule,
+            context.lookup.columns(scan.id),
+            selected,
+            { flags, handles, visitOrder },
+            context,
+            skips,
+            dueOf,
+          )
+        : decideOrganizations(
+            scanIndex,
+            rule,
+            readerOf(context, scan.id),
+            selected,
+            { ids, flags, handles, visitOrder },
+            context,
+            skips,
+            dueOf,
+          );
     if (manual && anyActive) manualWaiting.set(scan.id, true);
     // Organizations are in id order; a batch is due since the earliest of its organizations.
-    const batch = scan.organizationsPerTask ?? defaultBatch;
-    let eligibleCount = 0;
-    for (let index = 0; index < count; index++)
-      if (!Number.isNaN(dueOf[index] as number)) eligible[eligibleCount++] = index;
-    for (let start = 0; start < eligibleCount; start += batch) {
-      const end = Math.min(start + batch, eligibleCount);
-      let dueSince = Number.POSITIVE_INFINITY;
-      for (let i = start; i < end; i++) dueSince = Math.min(dueSince, dueOf[eligible[i] as number] as number);
-      emit(eligible, start, end, dueSince, undefined);
-    }
+    const before = planned.count;
+    planBatches(planned, templates, dueOf, eligible, scan.organizationsPerTask ?? defaultBatch);
+    if (planned.count > before) planned.scans.add(scan.id);
   }
 
   // Queued tasks: cancel those that can never run (Crossfeed issue #2596: they froze its queue), keep the rest.
@@ -896,7 +1240,8 @@ export function planSchedule(state: ScheduleState, now: number, options: Schedul
   const queuedInOrder = [...state.queued].sort(
     (a, b) => a.queuedAt - b.queuedAt || (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0),
   );
-  for (const task of queuedInOrder) {
+  for (let i = 0; i < queuedInOrder.length; i++) {
+    const task = queuedInOrder[i] as QueuedScanTask;
     const scan = scansById.get(task.scanId);
     const problem = problems.get(task.scanId);
     if (scan === undefined) {
@@ -911,13 +1256,7 @@ export function planSchedule(state: ScheduleState, now: number, options: Schedul
         code: problem.reason as ScheduleCancel['code'],
         reason: `scan ${scan.id}: ${problem.detail}`,
       });
-    } else if (
-      task.organizationIds.length > 0 &&
-      task.organizationIds.every((id) => {
-        const index = catalogue.indexById.get(id);
-        return index === undefined || ((flags[index] as number) & DISABLED_FLAG) !== 0;
-      })
-    ) {
+    } else if (queuedGone(task, catalogue)) {
       plan.cancel.push({
         taskId: task.taskId,
         code: 'organizations-gone',
@@ -931,7 +1270,10 @@ export function planSchedule(state: ScheduleState, now: number, options: Schedul
   // Capacity: queued and new work in one order — priority, how long it has been due, id.
   // Ties go to the queued tasks first (in queue order), then new work in decision order (scans, then organizations,
   // by id): a number, so that ordering thousands of candidates never compares strings.
-  const { launched, queuedOrLaunched } = allotCapacity(waiting, planned, state, plan);
+  const { launched, queuedOrLaunched } = allotCapacity(waiting, planned, state, plan, scratch);
+  // The kept list must not keep this tick's tasks alive.
+  planned.tasks.fill(undefined as unknown as PlannedScanTask, 0, planned.count);
+  spareScratch = scratch;
 
   for (const scan of scans) {
     if (problems.has(scan.id)) continue;
@@ -962,6 +1304,32 @@ export function planSchedule(state: ScheduleState, now: number, options: Schedul
     },
   });
   return plan;
+}
+
+/**
+ * {@link allGone} of queued tasks that do not change (frozen, like a store's cached queue entries) against a
+ * catalogue that is kept: a task that waits for capacity is checked once, not once per tick.
+ */
+const goneMemo = new WeakMap<QueuedScanTask, { catalogue: OrganizationCatalogue; gone: boolean }>();
+
+/** Whether every organization of a queued task is deleted or disabled. */
+function queuedGone(task: QueuedScanTask, catalogue: OrganizationCatalogue): boolean {
+  if (task.organizationIds.length === 0) return false;
+  const memo = goneMemo.get(task);
+  if (memo !== undefined && memo.catalogue === catalogue) return memo.gone;
+  const gone = allGone(task.organizationIds, catalogue);
+  if (catalogue.shared && Object.isFrozen(task) && Object.isFrozen(task.organizationIds))
+    goneMemo.set(task, { catalogue, gone });
+  return gone;
+}
+
+/** Whether every organization in `organizationIds` is deleted or disabled. */
+function allGone(organizationIds: readonly string[], catalogue: OrganizationCatalogue): boolean {
+  for (let i = 0; i < organizationIds.length; i++) {
+    const index = catalogue.indexById.get(organizationIds[i] as string);
+    if (index !== undefined && ((catalogue.flags[index] as number) & DISABLED_FLAG) === 0) return false;
+  }
+  return true;
 }
 
 /**

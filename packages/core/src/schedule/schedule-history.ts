@@ -101,6 +101,32 @@ export interface PairLookup {
   handle(organizationId: string | undefined): number | undefined;
   /** The reader of a scan's pairs, or undefined if the scan has no history at all. */
   scan(scanId: string): ScanPairs | undefined;
+  /**
+   * Present when the history keeps columns: a scan's columns by handle (undefined if the scan has no history at
+   * all), for a pair loop that reads only the columns it needs.
+   */
+  columns?(scanId: string): PairColumns | undefined;
+  /**
+   * Present when handles are stable: every organization keeps its handle for as long as `key` is the same, and
+   * organizations without one only get one by `size` growing. So handles resolved earlier under the same `key` and
+   * `size` are still exact.
+   */
+  readonly stable?: { readonly key: object; readonly size: number };
+}
+
+/**
+ * Some of a scan's pair histories, as columns indexed by handle: a pair is present if its handle is below
+ * `present.length` and `present[handle]` is not 0; then the other columns hold its {@link PairHistory} fields
+ * (NaN: an absent time; `failureCount` is `failuresSinceSuccess`). They must not be changed.
+ *
+ * @internal
+ */
+export interface PairColumns {
+  readonly present: Uint8Array;
+  readonly active: Int32Array;
+  readonly lastFinishedAt: Float64Array;
+  readonly lastSucceededAt: Float64Array;
+  readonly failureCount: Int32Array;
 }
 
 /** The {@link PairLookup} of a history. @internal */
@@ -142,10 +168,18 @@ function columnsLookup(
 ): PairLookup {
   return {
     handle: (organizationId) => slots.get(organizationId ?? GLOBAL),
+    // Slots are only ever added, never moved or removed.
+    stable: {
+      key: slots,
+      get size() {
+        return slots.size;
+      },
+    },
     scan(scanId) {
       const columns = scans.get(scanId);
       return columns === undefined ? undefined : (handle, into) => columns.read(handle, into);
     },
+    columns: (scanId) => scans.get(scanId),
   };
 }
 

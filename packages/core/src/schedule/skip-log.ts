@@ -1,4 +1,3 @@
-import { Growable } from '../util/growable.js';
 import type { PairSkip, ScheduleSkipReason } from './plan-schedule.js';
 
 /** Skip reasons by code (code = index + 1; a verdict is the negated code). */
@@ -19,99 +18,149 @@ export const SKIP_REASONS: readonly ScheduleSkipReason[] = [
 /** The code of a skip reason. */
 export const skipCode = (reason: ScheduleSkipReason): number => SKIP_REASONS.indexOf(reason) + 1;
 
-/** Due times are kept in blocks of this many. */
-const DUE_BLOCK = 8192;
+/** Due times are kept in blocks of this many (each: a slot and an offset, two 32-bit integers). */
+const DUE_BLOCK = 4096;
+
+/** The largest due-time offset kept in 32 bits (about 24 days either side of the first due time). */
+const MAX_OFFSET = 0x7fff_ffff;
 
 /**
  * The skipped pairs of one decision, compact (a tick decides hundreds of thousands of pairs, and most ticks never
- * look at the ones that do not run, so they become {@link PairSkip} objects only when read): four bytes per skip
- * (organization and reason), the scan once per run of skips, the due time only for the skips that have one, and
- * the rare detail. Kept small because typed arrays live outside the JavaScript heap, and V8 starts a full
- * collection of the whole heap each time that outside memory grows by a fixed amount.
+ * look at the ones that do not run, so they become {@link PairSkip} objects only when read): four bits per pair
+ * for its reason (indexed by scan and organization, so the order of reading needs no sort), eight bytes per skip
+ * with a due time (its pair and the time as a 32-bit offset; a time an offset cannot hold exactly is kept aside),
+ * and the rare detail. Kept small because typed arrays live outside the JavaScript heap, V8 starts a full
+ * collection of the whole heap each time that outside memory grows by a fixed amount, and a plan (holding its log)
+ * commonly outlives a young-generation collection.
+ *
+ * Each pair is recorded at most once (a second skip of the same pair replaces the first's reason).
  *
  * @internal
  */
 export class SkipLog {
   readonly #scanIds: readonly string[];
   readonly #organizationIds: readonly string[];
-  /** Per skip: (organization index + 1) × 16 + reason code; organization index −1 is a global scan or a whole scan. */
-  readonly #entries: Growable<Int32Array>;
-  /** Runs of consecutive skips of one scan: where each run starts, and its scan. */
-  readonly #runStarts: number[] = [];
-  readonly #runScans: number[] = [];
-  /** The skips with a due time: their indexes (ascending) and due times, in blocks (no regrowth copies). */
-  readonly #dueIndexes: Uint32Array[] = [];
-  readonly #dueAts: Float64Array[] = [];
+  readonly #organizations: number;
+  /** Per pair, slot `scan × organizations + organization`: its reason code, 4 bits, 0 for none. */
+  readonly #codes: Uint8Array;
+  /** Per scan: the reason code of its skip without an organization (a global scan, or a whole scan), 0 for none. */
+  readonly #scanCodes: Uint8Array;
+  #length = 0;
+  /** The skips with a due time, in blocks (no regrowth copies): slot, then the time minus `#dueBase`. */
+  readonly #dues: Int32Array[] = [];
   #dueCount = 0;
+  /** The first due time recorded: the others are kept as offsets from it. */
+  #dueBase = Number.NaN;
+  /** Due times an offset cannot hold (fractional, or more than ~24 days from the first), by slot. */
+  readonly #farDues = new Map<number, number>();
   readonly #details = new Map<number, string>();
 
-  /** `capacity`: how many skips to make room for at once (the log grows past it if need be). */
-  constructor(scanIds: readonly string[], organizationIds: readonly string[], capacity = 1024) {
+  constructor(scanIds: readonly string[], organizationIds: readonly string[]) {
     this.#scanIds = scanIds;
     this.#organizationIds = organizationIds;
-    this.#entries = new Growable(Int32Array, Math.max(1, capacity));
+    this.#organizations = organizationIds.length;
+    this.#codes = new Uint8Array(Math.ceil((scanIds.length * organizationIds.length) / 2));
+    this.#scanCodes = new Uint8Array(scanIds.length);
   }
 
+  /** How many skips were recorded. */
   get length(): number {
-    return this.#entries.length;
+    return this.#length;
   }
 
-  /** Records a skip; `dueAt` NaN or undefined when there is none. */
+  /**
+   * Records a skip; `organizationIndex` −1 for a skip without an organization; `dueAt` NaN or undefined when there
+   * is none.
+   */
   add(scanIndex: number, organizationIndex: number, code: number, dueAt?: number, detail?: string): void {
-    const index = this.#entries.push((organizationIndex + 1) * 16 + code);
-    const runs = this.#runScans.length;
-    if (runs === 0 || this.#runScans[runs - 1] !== scanIndex) {
-      this.#runStarts.push(index);
-      this.#runScans.push(scanIndex);
-    }
-    if (dueAt !== undefined && !Number.isNaN(dueAt)) {
-      const slot = this.#dueCount++ % DUE_BLOCK;
-      if (slot === 0) {
-        this.#dueIndexes.push(new Uint32Array(DUE_BLOCK));
-        this.#dueAts.push(new Float64Array(DUE_BLOCK));
-      }
-      (this.#dueIndexes[this.#dueIndexes.length - 1] as Uint32Array)[slot] = index;
-      (this.#dueAts[this.#dueAts.length - 1] as Float64Array)[slot] = dueAt;
-    }
-    if (detail !== undefined) this.#details.set(index, detail);
+    const slot = this.#record(scanIndex, organizationIndex, code);
+    if (dueAt !== undefined && !Number.isNaN(dueAt)) this.#addDue(slot, dueAt);
+    if (detail !== undefined) this.#details.set(slot, detail);
   }
 
-  /** Every skip as a {@link PairSkip}: scans in index order, and within a scan, organizations in index order. */
+  /**
+   * {@link add} with the due time and detail read from `verdict` (a pair loop's scratch record): a time passed as
+   * an argument to a call that is not inlined is boxed, an allocation per skipped pair.
+   */
+  addVerdict(
+    scanIndex: number,
+    organizationIndex: number,
+    code: number,
+    verdict: { readonly dueAt: number; readonly detail: string | undefined },
+  ): void {
+    const slot = this.#record(scanIndex, organizationIndex, code);
+    if (!Number.isNaN(verdict.dueAt)) this.#addDue(slot, verdict.dueAt);
+    if (verdict.detail !== undefined) this.#details.set(slot, verdict.detail);
+  }
+
+  /** Records the reason of a skip; returns its slot. */
+  #record(scanIndex: number, organizationIndex: number, code: number): number {
+    let slot: number;
+    if (organizationIndex < 0) {
+      slot = this.#scanIds.length * this.#organizations + scanIndex;
+      if (this.#scanCodes[scanIndex] === 0) this.#length++;
+      this.#scanCodes[scanIndex] = code;
+    } else {
+      slot = scanIndex * this.#organizations + organizationIndex;
+      const byte = slot >> 1;
+      const shift = (slot & 1) << 2;
+      const codes = this.#codes;
+      const previous = codes[byte] as number;
+      if (((previous >> shift) & 15) === 0) this.#length++;
+      codes[byte] = (previous & ~(15 << shift)) | (code << shift);
+    }
+    return slot;
+  }
+
+  #addDue(slot: number, dueAt: number): void {
+    if (Number.isNaN(this.#dueBase) && Number.isInteger(dueAt)) this.#dueBase = dueAt;
+    const offset = dueAt - this.#dueBase;
+    if (!Number.isInteger(offset) || offset > MAX_OFFSET || offset < -MAX_OFFSET) {
+      this.#farDues.set(slot, dueAt);
+      return;
+    }
+    const at = (this.#dueCount++ % DUE_BLOCK) * 2;
+    if (at === 0) this.#dues.push(new Int32Array(DUE_BLOCK * 2));
+    const block = this.#dues[this.#dues.length - 1] as Int32Array;
+    block[at] = slot;
+    block[at + 1] = offset;
+  }
+
+  /**
+   * Every skip as a {@link PairSkip}: scans in index order, and within a scan, its skip without an organization
+   * first, then organizations in index order.
+   */
   toArray(): PairSkip[] {
-    const length = this.length;
-    const scanOf = new Uint32Array(length);
-    for (let run = 0; run < this.#runStarts.length; run++) {
-      const end = run + 1 < this.#runStarts.length ? (this.#runStarts[run + 1] as number) : length;
-      scanOf.fill(this.#runScans[run] as number, this.#runStarts[run] as number, end);
-    }
-    const dueAt = new Float64Array(length).fill(Number.NaN);
+    const scans = this.#scanIds.length;
+    const organizations = this.#organizations;
+    const dueAt = new Float64Array(scans * organizations + scans).fill(Number.NaN);
     for (let k = 0; k < this.#dueCount; k++) {
-      const block = Math.floor(k / DUE_BLOCK);
-      const slot = k % DUE_BLOCK;
-      dueAt[(this.#dueIndexes[block] as Uint32Array)[slot] as number] = (this.#dueAts[block] as Float64Array)[
-        slot
-      ] as number;
+      const block = this.#dues[Math.floor(k / DUE_BLOCK)] as Int32Array;
+      const at = (k % DUE_BLOCK) * 2;
+      dueAt[block[at] as number] = this.#dueBase + (block[at + 1] as number);
     }
-    const organizationOf = (i: number): number => Math.floor(this.#entries.get(i) / 16) - 1;
-    const order = Array.from({ length }, (_, i) => i).sort(
-      (a, b) =>
-        (scanOf[a] as number) - (scanOf[b] as number) || organizationOf(a) - organizationOf(b) || a - b,
-    );
-    const out: PairSkip[] = new Array(length);
-    for (let k = 0; k < order.length; k++) {
-      const i = order[k] as number;
-      const entry = this.#entries.get(i);
+    for (const [slot, due] of this.#farDues) dueAt[slot] = due;
+    const out: PairSkip[] = [];
+    const push = (scan: number, organization: number, code: number, slot: number): void => {
       const skip: PairSkip = {
-        scanId: this.#scanIds[scanOf[i] as number] as string,
-        reason: SKIP_REASONS[(entry % 16) - 1] as ScheduleSkipReason,
+        scanId: this.#scanIds[scan] as string,
+        reason: SKIP_REASONS[code - 1] as ScheduleSkipReason,
       };
-      const organization = organizationOf(i);
       if (organization >= 0) skip.organizationId = this.#organizationIds[organization] as string;
-      const detail = this.#details.get(i);
+      const detail = this.#details.get(slot);
       if (detail !== undefined) skip.detail = detail;
-      const due = dueAt[i] as number;
+      const due = dueAt[slot] as number;
       if (!Number.isNaN(due)) skip.dueAt = due;
-      out[k] = skip;
+      out.push(skip);
+    };
+    for (let scan = 0; scan < scans; scan++) {
+      const scanCode = this.#scanCodes[scan] as number;
+      if (scanCode !== 0) push(scan, -1, scanCode, scans * organizations + scan);
+      for (let organization = 0; organization < organizations; organization++) {
+        const slot = scan * organizations + organization;
+        const code = ((this.#codes[slot >> 1] as number) >> ((slot & 1) << 2)) & 15;
+        if (code !== 0) push(scan, organization, code, slot);
+      }
     }
     return out;
   }
