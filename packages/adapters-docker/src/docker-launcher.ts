@@ -178,6 +178,9 @@ const sleep = (ms: number): Promise<void> =>
     setTimeout(resolve, ms).unref?.();
   });
 
+/** Most task events kept for a listener that has not subscribed yet (see `onEvent`). */
+const MAX_UNHEARD_EVENTS = 10_000;
+
 /**
  * Creates the Docker launcher: one container per task, named `<prefix>_<organization or global>_<scan>_<short task
  * id>-<attempt>`, labelled with the task, attempt, project, kind, scan, organizations and owner, given its command
@@ -258,8 +261,40 @@ export function createDockerLauncher(options: DockerLauncherOptions): DockerLaun
     return promise;
   };
 
+  /**
+   * Task events that happened while nobody listened (a launch before the orchestrator subscribed, say), oldest
+   * first: handed to the next listener, in order, before anything newer. Without them a container that ended before
+   * the first `onEvent` left its task `requested` until the start timeout — the start-up reconciliation skips runs
+   * this launcher already saw end.
+   */
+  const unheard: LauncherEvent[] = [];
+  let flushing = false;
   const emitTask = (run: Run, event: PlatformEvent): void => {
-    taskEvents.emit('event', { taskId: run.taskId, handle: run.handle, event });
+    const taskEvent: LauncherEvent = { taskId: run.taskId, handle: run.handle, event };
+    if (!flushing && taskEvents.listenerCount('event') > 0) {
+      taskEvents.emit('event', taskEvent);
+      return;
+    }
+    if (unheard.length >= MAX_UNHEARD_EVENTS) {
+      const dropped = unheard.shift() as LauncherEvent;
+      report(
+        new Error(
+          `${MAX_UNHEARD_EVENTS} task events are waiting for a listener (onEvent): dropped the oldest, ` +
+            `${dropped.event.type} of task ${dropped.taskId}`,
+        ),
+      );
+    }
+    unheard.push(taskEvent);
+  };
+  /** Hands the events nobody heard to the listeners, once some listen (after the subscribing call returned). */
+  const flushUnheard = (): void => {
+    if (flushing || unheard.length === 0) return;
+    flushing = true;
+    queueMicrotask(() => {
+      flushing = false;
+      while (unheard.length > 0 && taskEvents.listenerCount('event') > 0)
+        taskEvents.emit('event', unheard.shift() as LauncherEvent);
+    });
   };
 
   const pushLine = (run: Run, line: LogLine): void => {
@@ -823,6 +858,7 @@ export function createDockerLauncher(options: DockerLauncherOptions): DockerLaun
 
     onEvent(listener) {
       taskEvents.on('event', listener);
+      flushUnheard();
       stream.start();
       if (!subscribed) {
         subscribed = true;

@@ -262,6 +262,25 @@ describe('docker launcher: outcomes through the orchestrator', () => {
     expect(finished.result).toEqual({ ok: true, behaviour: 'succeed' });
   });
 
+  it('a container that ended before anyone subscribed is reported to the first listener, in order', async () => {
+    const launcher = launcherFor();
+    const task = sampleScanTask({ kind: 'diagnostic', payload: { arguments: { behaviour: 'succeed' } } });
+    const [launched] = await launcher.launch([task]);
+    if (launched === undefined || !launched.ok) throw new Error(`launch failed: ${JSON.stringify(launched)}`);
+    const container = engine.docker.getContainer(launched.handle.id);
+    await waitFor(async () => (await container.inspect()).State.Status === 'exited', {
+      timeoutMs: 60_000,
+      message: 'the container to exit',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // its end is handled (log stream drained)
+    const heard: string[] = [];
+    launcher.onEvent((event) => {
+      if (event.taskId === task.id) heard.push(event.event.type);
+    });
+    await waitFor(() => heard.includes('finished'), { timeoutMs: 10_000, message: 'the finished event' });
+    expect(heard).toEqual(['started', 'finished']);
+  });
+
   it('an OOM-killed container is reported as such', async () => {
     const launcher = launcherFor();
     const { submitTask, settled } = orchestratorFor(launcher);
