@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CancelNotice } from '@scanplane/core';
 import type { Channel } from 'amqplib';
 import { EventEmitter } from 'eventemitter3';
@@ -89,7 +90,13 @@ export class CancelListener {
       // Subscribe again (on the next connection, if this one is gone) while anyone listens.
       if (!this.#closed && this.#listeners.listenerCount('cancel') > 0) this.#ensure();
     });
-    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+    // Named under the prefix (not server-named `amq.gen-…`), so a user whose permissions cover only the prefix's names
+    // may listen; a new name per subscription, since the last connection's exclusive queue may not be gone yet.
+    const { queue } = await channel.assertQueue(`${this.#exchange}.${randomUUID()}`, {
+      exclusive: true,
+      autoDelete: true,
+      durable: false,
+    });
     await channel.bindQueue(queue, this.#exchange, '');
     await channel.consume(
       queue,

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import {
+  type CancelNotice,
   createMemoryStore,
   createOrchestrator,
   createWorker,
@@ -551,6 +552,37 @@ describe('RabbitMQ reconnects', () => {
     expect(resubscribed[0]).toMatch(/cancelled the consumer of faults\.tasks\.scan/);
     await queue.publish([{ taskId: 'after-delete', project: 'acme', kind: 'scan', priority: 1 }]);
     await waitFor(() => received.includes('after-delete'), { timeoutMs: 30_000, message: 'the new message' });
+  }, 120_000);
+
+  test("a user whose permissions cover only the prefix's names can publish, consume and hear cancels", async () => {
+    const broker = await ownBroker();
+    await broker.ctl(['add_user', 'scoped', 'scoped-secret']);
+    const names = '^scoped\\.';
+    await broker.ctl(['set_permissions', '-p', '/', 'scoped', names, names, names]);
+    const url = broker.url.replace('guest:guest@', 'scoped:scoped-secret@');
+    const errors: Error[] = [];
+    const queue = createRabbitQueue({ url, prefix: 'scoped', kinds: ['scan'] });
+    queue.events.on('error', (error) => errors.push(error));
+    cleanups.push(() => queue.close());
+    const heard: CancelNotice[] = [];
+    queue.onCancel((notice) => heard.push(notice));
+    const delivered: string[] = [];
+    await queue.consume(
+      async (delivery) => {
+        delivered.push(delivery.message.taskId);
+        await delivery.ack();
+      },
+      { prefetch: 1, kinds: ['scan'] },
+    );
+    await queue.publish([{ taskId: 'only-mine', project: 'p', kind: 'scan', priority: 1 }]);
+    await queue.broadcastCancel({ taskIds: ['t-1'], reason: 'stopped' });
+    await waitFor(() => delivered.length === 1 && heard.length === 1, {
+      timeoutMs: 10_000,
+      message: 'the delivery and the cancel notice',
+    });
+    expect(delivered).toEqual(['only-mine']);
+    expect(heard).toEqual([{ taskIds: ['t-1'], reason: 'stopped' }]);
+    expect(errors).toEqual([]);
   }, 120_000);
 
   test('configuration errors are typed and say where', async () => {
