@@ -251,7 +251,10 @@ export async function migrate(
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `scanplane:migrate:${schema}`,
     ]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists: a role given only a
+    // schema of its own (created by an administrator) must not need it.
+    const present = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (present.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${s}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );

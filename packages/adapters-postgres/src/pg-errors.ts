@@ -12,7 +12,8 @@ const UNAVAILABLE_CODES = new Set([
 
 /**
  * A `ScanplaneError` for what `pg` threw while `doing` something: lost or refused connections, a server shutting
- * down and serialization failures are `UNAVAILABLE` (retryable); unique violations `CONFLICT`; bad data
+ * down and serialization failures are `UNAVAILABLE` (retryable); a refused login `UNAUTHENTICATED`; a missing
+ * privilege `PERMISSION_DENIED`; unique violations `CONFLICT`; bad data
  * `INVALID_ARGUMENT`; a cancelled statement `TIMEOUT`; anything else `INTERNAL`. The SQLSTATE is kept in `details`.
  *
  * @example
@@ -41,6 +42,9 @@ export function translateError(error: unknown, doing: string): ScanplaneError {
   ) {
     return new ScanplaneError('UNAVAILABLE', text, { cause: error, details });
   }
+  if (code === '28P01' || code === '28000')
+    return new ScanplaneError('UNAUTHENTICATED', text, { cause: error, details });
+  if (code === '42501') return new ScanplaneError('PERMISSION_DENIED', text, { cause: error, details });
   if (code === '23505') return new ScanplaneError('CONFLICT', text, { cause: error, details });
   if (code.startsWith('22') || code === '23502' || code === '23514')
     return new ScanplaneError('INVALID_ARGUMENT', text, { cause: error, details });

@@ -56,6 +56,45 @@ describe('migrate', () => {
     }
   });
 
+  it('a role without the privilege is PERMISSION_DENIED; in a schema of its own it needs no CREATE on the database', async () => {
+    const role = `sp_role_${Math.random().toString(36).slice(2, 10)}`;
+    const schema = uniqueSchema();
+    await pool.query(`CREATE ROLE ${role} LOGIN`);
+    const url = new URL(server.connectionString);
+    url.username = role;
+    url.password = '';
+    const limited = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    try {
+      await expect(migrate(limited, { schema })).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+        retryable: false,
+        message: expect.stringContaining(`migrating schema ${schema}: permission denied`),
+      });
+      await pool.query(`CREATE SCHEMA "${schema}" AUTHORIZATION ${role}`);
+      const result = await migrate(limited, { schema });
+      expect(result.applied).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      await limited.end();
+      await dropSchema(pool, schema);
+      await pool.query(`DROP ROLE ${role}`);
+    }
+  });
+
+  it('a login the server refuses is UNAUTHENTICATED, naming what was being done', async () => {
+    const url = new URL(server.connectionString);
+    url.username = 'sp_no_such_role';
+    const refused = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    try {
+      await expect(migrate(refused, { schema: uniqueSchema() })).rejects.toMatchObject({
+        code: 'UNAUTHENTICATED',
+        retryable: false,
+        message: expect.stringMatching(/connecting to migrate schema .*sp_no_such_role/),
+      });
+    } finally {
+      await refused.end();
+    }
+  });
+
   it('refuses a schema name that is not a plain identifier', async () => {
     await expect(migrate(pool, { schema: 'x"; DROP TABLE y; --' })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',

@@ -8,8 +8,8 @@ interface AmqpErrorLike {
 
 /**
  * Turns what amqplib throws into a `ScanplaneError` that says what was being done: a declaration that conflicts
- * with an existing queue (`PRECONDITION_FAILED - inequivalent arg`) or refused access is `INVALID_ARGUMENT` (not
- * retryable: an operator must act); a missing queue or exchange is `NOT_FOUND`; everything else — a refused or
+ * with an existing queue (`PRECONDITION_FAILED - inequivalent arg`) is `INVALID_ARGUMENT` and refused access
+ * `PERMISSION_DENIED` (neither retryable: an operator must act); a missing queue or exchange is `NOT_FOUND`; everything else — a refused or
  * dropped connection, a closed channel — is `UNAVAILABLE` and retryable.
  */
 export function translateAmqpError(error: unknown, doing: string): ScanplaneError {
@@ -27,7 +27,7 @@ export function translateAmqpError(error: unknown, doing: string): ScanplaneErro
   }
   if (raw.code === 403) {
     return new ScanplaneError(
-      'INVALID_ARGUMENT',
+      'PERMISSION_DENIED',
       `${doing}: access refused (${text}); check the user's permissions on the virtual host`,
       options,
     );

@@ -583,6 +583,13 @@ describe('RabbitMQ reconnects', () => {
     expect(delivered).toEqual(['only-mine']);
     expect(heard).toEqual([{ taskIds: ['t-1'], reason: 'stopped' }]);
     expect(errors).toEqual([]);
+    // Names outside its permissions: refused, typed, not retried.
+    const outside = createRabbitQueue({ url, prefix: 'other', kinds: ['scan'] });
+    outside.events.on('error', () => {});
+    cleanups.push(() => outside.close());
+    const refused = await outside.connect().catch((caught: unknown) => caught);
+    expect(refused).toMatchObject({ code: 'PERMISSION_DENIED', retryable: false });
+    expect(String((refused as Error).message)).toMatch(/access refused.*permissions on the virtual host/);
   }, 120_000);
 
   test('configuration errors are typed and say where', async () => {

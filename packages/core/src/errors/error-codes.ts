@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'RESOLUTION_FAILED'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
   | 'INVALID_TRANSITION'
   | 'TIMEOUT'
   | 'ABORTED'
@@ -82,6 +84,13 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   NOT_FOUND: { retryable: false, summary: 'not found' },
   /** The operation conflicts with the current state (a duplicate key, a name already in use). */
   CONFLICT: { retryable: false, summary: 'conflict' },
+  /**
+   * The caller's credentials are missing, unknown or wrong: a database or broker login refused, a bearer token not
+   * given or not valid.
+   */
+  UNAUTHENTICATED: { retryable: false, summary: 'unauthenticated' },
+  /** The caller is known but not allowed to do this: a database privilege or broker permission missing, a token of another project. */
+  PERMISSION_DENIED: { retryable: false, summary: 'permission denied' },
   /** A task state change that the transition table does not allow. */
   INVALID_TRANSITION: { retryable: false, summary: 'invalid transition' },
   /** An operation did not finish within its time limit. */
