@@ -1,6 +1,6 @@
 import type { CloudWatchLogsClient, CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECSClient, ECSClientConfig } from '@aws-sdk/client-ecs';
-import type { ScanTask } from '@scanplane/core';
+import type { ScanTask, TaskStore } from '@scanplane/core';
 import type { RateLimiter } from './rate-limiter.js';
 import type { FargateResources } from './run-task-input.js';
 
@@ -126,6 +126,12 @@ export interface FargateLauncherOptions extends FargateTaskOptions {
   launchConcurrency?: number;
   /** Reconcile tracked tasks with DescribeTasks this often, in milliseconds (missed events). Default 0: only on call. */
   reconcileIntervalMs?: number;
+  /**
+   * The task store, read (never written): each reconciliation also adopts the active tasks (`requested`, `started`)
+   * whose handle is a Fargate task of this cluster that this process does not track — launched before a restart, or
+   * by another process — so the events they missed are recovered too, not left to the task's time limit.
+   */
+  store?: Pick<TaskStore, 'list'>;
   /** Ended tasks remembered (for late events and `describe`). Default 5000. */
   keepEnded?: number;
 }

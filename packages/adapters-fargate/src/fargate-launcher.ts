@@ -13,6 +13,7 @@ import {
   type TaskError,
   type TaskHandle,
   type TaskLauncher,
+  type TaskStore,
 } from '@scanplane/core';
 import { EventEmitter } from 'eventemitter3';
 import { EcsGateway } from './ecs-gateway.js';
@@ -107,7 +108,10 @@ export interface FargateLauncher extends TaskLauncher {
    * `failed`. Duplicates and older versions (`detail.version`) are ignored, and so are tasks it did not start.
    */
   handleEvent(event: unknown): EventOutcome;
-  /** Describes every tracked task not yet ended and reports what the events missed. */
+  /**
+   * Describes every tracked task not yet ended — with a `store`, first adopting its active tasks on this cluster that
+   * this process does not track (after a restart) — and reports what the events missed.
+   */
   reconcile(): Promise<FargateReconcileReport>;
   /** The ARNs of the running tasks of this `startedBy` (ListTasks, every page). */
   runningTaskArns(): Promise<string[]>;
@@ -451,7 +455,25 @@ export function createFargateLauncher(options: FargateLauncherOptions): FargateL
     stoppedAt: task.stoppedAt,
   });
 
+  /** The cluster's name, as it appears in its task ARNs (`…:task/<cluster>/<id>`). */
+  const clusterName = options.cluster.startsWith('arn:')
+    ? (options.cluster.split('/').pop() as string)
+    : options.cluster;
+  /** Tracks the store's active tasks on Fargate tasks of this cluster that this process does not know. */
+  const adoptFromStore = async (store: Pick<TaskStore, 'list'>): Promise<void> => {
+    const active = await store.list({ status: ['requested', 'started'] });
+    for (const task of active) {
+      const arn = task.handle?.launcher === LAUNCHER_NAME ? task.handle.id : undefined;
+      if (arn === undefined || runs.has(arn) || arn.split('/').at(-2) !== clusterName) continue;
+      const run = track(arn, task.id);
+      // Its start was recorded already: a RUNNING state is no news, a STOPPED one reports only the end.
+      run.startReported = task.status === 'started';
+      if (run.startReported) run.state = 'running';
+    }
+  };
+
   const reconcile = async (): Promise<FargateReconcileReport> => {
+    if (options.store !== undefined) await adoptFromStore(options.store);
     const open = [...runs.values()].filter((run) => !run.ended);
     const report: FargateReconcileReport = { checked: open.length, started: [], ended: [], missing: [] };
     if (open.length === 0) {

@@ -8,6 +8,7 @@ import {
 import { sampleScanTask, waitFor } from '@scanplane/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  createFargateLauncher,
   type EventOutcome,
   fargateErrorReason,
   OVERRIDES_LIMIT,
@@ -308,6 +309,73 @@ describe('reconcile', () => {
     );
     expect(setup.launcher.handleEvent(stopped)).toBe('duplicate');
     expect((await setup.launcher.reconcile()).checked).toBe(0);
+  });
+
+  it('with a store, adopts after a restart the active tasks it no longer tracks and recovers their missed end', async () => {
+    // Events never arrive: the process that launched is gone before they would have.
+    const setup = await start({ deliver: () => undefined });
+    const store = createMemoryStore();
+    const first = createOrchestrator({ store, ledger: store, launcher: setup.launcher, maxConcurrent: 8 });
+    first.start();
+    const { created } = await store.create(
+      ['succeed', 'hang'].map((behaviour) => ({
+        project: 'fargate',
+        kind: 'diagnostic',
+        idempotencyKey: behaviour,
+        maxAttempts: 1,
+        status: 'queued' as const,
+        payload: { arguments: { behaviour } },
+      })),
+      { at: Date.now() },
+    );
+    const [done, hang] = created as [(typeof created)[0], (typeof created)[0]];
+    await first.dispatch();
+    await waitFor(async () => (await store.list({ status: ['requested'] })).length === 2, {
+      message: 'both tasks launched',
+    });
+    await first.close();
+    const doneArn = (await store.get(done.id))?.handle?.id as string;
+    const hangArn = (await store.get(hang.id))?.handle?.id as string;
+    await waitFor(() => setup.ecs.tasks.get(doneArn)?.lastStatus === 'STOPPED', {
+      message: 'one task to end',
+    });
+    await waitFor(() => setup.ecs.tasks.get(hangArn)?.lastStatus === 'RUNNING', { message: 'one to run' });
+
+    // The restarted process: a new launcher on the same cluster, with the store, and nothing tracked.
+    const restarted = createFargateLauncher({
+      ecsConfig: setup.ecs.clientConfig,
+      cluster: 'scans',
+      taskDefinition: 'scanplane-worker:1',
+      containerName: 'worker',
+      subnets: ['subnet-0a1b2c3d'],
+      securityGroups: ['sg-0a1b2c3d'],
+      store,
+    });
+    cleanups.push(() => restarted.close());
+    const second = createOrchestrator({ store, ledger: store, launcher: restarted, maxConcurrent: 8 });
+    second.start();
+    cleanups.push(() => second.close());
+    const report = await restarted.reconcile();
+    expect(report.checked).toBe(2);
+    expect(report.ended).toEqual([done.id]);
+    expect(report.started.sort()).toEqual([done.id, hang.id].sort()); // both were still `requested` in the store
+    await waitFor(async () => (await store.get(done.id))?.status === 'finished', { message: 'finished' });
+    await waitFor(async () => (await store.get(hang.id))?.status === 'started', { message: 'started' });
+    // Tasks of another cluster in the same store are not described here (ECS would call them MISSING).
+    await store.create(
+      [{ project: 'fargate', kind: 'diagnostic', idempotencyKey: 'elsewhere', status: 'queued' as const }],
+      { at: Date.now() },
+    );
+    const [elsewhere] = await store.list({ status: ['queued'] });
+    await store.transition(elsewhere?.id as string, {
+      to: 'requested',
+      at: Date.now(),
+      reason: 'launched on another cluster',
+      patch: {
+        handle: { launcher: 'fargate', id: 'arn:aws:ecs:us-east-1:123456789012:task/other/0123456789abcdef' },
+      },
+    });
+    expect((await restarted.reconcile()).checked).toBe(1); // the hanging task only
   });
 
   it('describes in batches of 100', async () => {
