@@ -45,6 +45,16 @@ describe('bad requests', () => {
     await expectNothingCreated();
   });
 
+  it('refuses run-nmap where the workers do not run nmap, instead of scanning another way', async () => {
+    const answer = await call(test.url, '/tasks/acme/run-nmap', {
+      token,
+      body: { targets: ['127.0.0.1'], ports: '80' },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'mode', mode: 'nmap' } });
+    await expectNothingCreated();
+  });
+
   it('refuses bad ports with PORTS_INVALID naming the field', async () => {
     for (const ports of ['0', '1-70000', 'http', '80,,443']) {
       const answer = await run({ targets: ['127.0.0.1'], ports });

@@ -81,7 +81,8 @@ export function registerTaskRoutes(app: FastifyInstance, context: TaskRoutesCont
   app.post(
     '/tasks/:project/run-nmap',
     { schema: schemas.runNmap, onRequest },
-    run(limits.kinds.includes('nmap') ? 'nmap' : undefined),
+    // Always nmap by default: a service whose workers do not run nmap refuses it (400) rather than scanning otherwise.
+    run('nmap'),
   );
 
   app.get('/tasks/:project/status', { schema: schemas.status, onRequest }, async (request) => {
