@@ -1,4 +1,4 @@
-import type { ScanTask } from '@scanplane/core';
+import type { ScanTask, TaskStore } from '@scanplane/core';
 import {
   createFargateLauncher,
   type FargateLauncher,
@@ -121,7 +121,8 @@ export function fargateOptionsFromEnv(env: Env, allow: readonly string[]): Farga
 /**
  * The deployment's Fargate launcher (`SCANPLANE_LAUNCHER=fargate`): {@link fargateOptionsFromEnv} given to
  * `createFargateLauncher`. Task state arrives through EventBridge → SQS → `launcher.handleEvent` (see
- * `ecs-event-pump.ts`), with periodic reconciliation as the backstop.
+ * `ecs-event-pump.ts`), with periodic reconciliation as the backstop (given the store, it covers the tasks launched
+ * before a restart too).
  *
  * @throws `ScanplaneError` `INVALID_ARGUMENT` naming the variable that is missing or wrong.
  * @example
@@ -130,6 +131,14 @@ export function fargateOptionsFromEnv(env: Env, allow: readonly string[]): Farga
  * const launcher = fargateLauncherFromEnv(process.env, ['203.0.113.0/24']);
  * ```
  */
-export function fargateLauncherFromEnv(env: Env, allow: readonly string[]): FargateLauncher {
-  return createFargateLauncher(fargateOptionsFromEnv(env, allow));
+export function fargateLauncherFromEnv(
+  env: Env,
+  allow: readonly string[],
+  store?: Pick<TaskStore, 'list'>,
+): FargateLauncher {
+  // With the store, reconciliation also recovers the tasks launched before a restart.
+  return createFargateLauncher({
+    ...fargateOptionsFromEnv(env, allow),
+    ...(store === undefined ? {} : { store }),
+  });
 }

@@ -92,7 +92,7 @@ export async function launcherSetup(
     const queueUrl = env['ECS_EVENTS_QUEUE_URL'];
     const queue = queueUrl === undefined || queueUrl === '' ? undefined : await sqsQueue(queueUrl);
     return {
-      make: () => fargateLauncherFromEnv(env, config.allow),
+      make: (store) => fargateLauncherFromEnv(env, config.allow, store),
       description: `Fargate (cluster ${env['FARGATE_CLUSTER_NAME']}, task definition ${env['FARGATE_TASK_DEFINITION_NAME']})`,
       reachesLoopback: false,
       feed(launcher, signal, onError) {
