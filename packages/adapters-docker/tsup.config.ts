@@ -8,7 +8,8 @@ export default defineConfig([
     sourcemap: true,
     clean: true,
     target: 'node20',
-    external: ['dockerode', '@scanplane/core'],
+    // @scanplane/postgres and @scanplane/rabbitmq: optional peers, imported only by runPullWorkerProcess.
+    external: ['dockerode', '@scanplane/core', '@scanplane/postgres', '@scanplane/rabbitmq'],
   },
   {
     // The worker entrypoint baked into the worker image (scripts/build-worker-image.mjs): one self-contained ESM file
@@ -37,6 +38,8 @@ export default defineConfig([
     platform: 'node',
     noExternal: [/.*/],
     external: ['pg-native'],
+    // One file: the dynamic imports of runPullWorkerProcess are inlined, not split into chunks the image lacks.
+    splitting: false,
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },

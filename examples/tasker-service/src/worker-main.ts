@@ -11,49 +11,11 @@
 // SIGTERM or SIGINT — or the service that forked it going away (its IPC channel closes) — stops it gracefully: no new
 // tasks, running ones get SCANPLANE_STOP_GRACE_MS to finish and are then handed back to the queue (a retryable
 // ABORTED failure), it deregisters, closes the queue and the store and exits 0. A second signal exits 130 at once.
-// Forked by the service, it sends its task events and "ready" over IPC (worker-events.ts).
-import { EventEmitter as NodeEventEmitter } from 'node:events';
-import { createWorker, isScanplaneError, type Worker } from '@scanplane/core';
-import { type PullWorkerConfig, readPullWorkerConfig } from '@scanplane/docker';
-import { createPostgresStore, type PostgresStore } from '@scanplane/postgres';
-import { createRabbitQueue, type RabbitQueue } from '@scanplane/rabbitmq';
+// Forked by the service, it sends its task events and "ready" over IPC (worker-events.ts). The process itself —
+// configuration, store, queue, signals, the graceful stop — is @scanplane/docker's `runPullWorkerProcess`.
+import { exitAfterFlush, runPullWorkerProcess } from '@scanplane/docker';
 import { HANDLER_LOADERS, type HandlerSettings, loadTaskHandler } from './task-handlers.js';
-import { forwardWorkerEvents, type TaskEvents, type WorkerMessage } from './worker-events.js';
-
-const EXIT = { ok: 0, failed: 1, invalidConfig: 2, forced: 130 } as const;
-
-let label = 'tasker-worker';
-const say = (line: string): void => {
-  process.stdout.write(`[${label}] ${line}\n`);
-};
-const complain = (line: string): void => {
-  process.stderr.write(`[${label}] ${line}\n`);
-};
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-/** Exits once stdout and stderr are flushed. */
-function exit(code: number): void {
-  process.exitCode = code;
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
-}
-
-let stopRequested: string | undefined;
-let onStopRequest: (() => void) | undefined;
-const requestStop = (why: string): void => {
-  if (stopRequested !== undefined) {
-    if (why !== 'disconnect') {
-      complain(`${why} again while stopping: exiting now`);
-      exit(EXIT.forced);
-    }
-    return;
-  }
-  stopRequested = why;
-  onStopRequest?.();
-};
-process.on('SIGTERM', () => requestStop('SIGTERM'));
-process.on('SIGINT', () => requestStop('SIGINT'));
-// Forked by the service: when it goes away (even killed), the IPC channel closes, and this worker stops.
-process.on('disconnect', () => requestStop('disconnect'));
+import { forwardWorkerEvents, type WorkerMessage } from './worker-events.js';
 
 /** Sends a message to the service that forked this process, if any (never throws). */
 function tell(message: WorkerMessage): void {
@@ -61,7 +23,7 @@ function tell(message: WorkerMessage): void {
   try {
     process.send(message);
   } catch {
-    // The channel closed: the 'disconnect' handler stops the worker.
+    // The channel closed: the worker stops on 'disconnect'.
   }
 }
 
@@ -83,105 +45,16 @@ function handlerSettings(env: NodeJS.ProcessEnv): HandlerSettings {
   return settings;
 }
 
-/** Starts the worker, waits for a stop request, stops gracefully; returns the exit code. */
-async function main(): Promise<number> {
-  let config: PullWorkerConfig;
-  let settings: HandlerSettings;
-  try {
-    config = readPullWorkerConfig(process.env, { knownKinds: Object.keys(HANDLER_LOADERS) });
-    settings = handlerSettings(process.env);
-  } catch (error) {
-    const problems = isScanplaneError(error)
-      ? ((error.details['problems'] as Array<{ problem: string }> | undefined) ?? [])
-      : [];
-    complain('invalid configuration, not starting:');
-    for (const { problem } of problems.length > 0 ? problems : [{ problem: messageOf(error) }])
-      complain(`  ${problem}`);
-    return EXIT.invalidConfig;
-  }
-  if (config.workerId !== undefined) label = config.workerId;
-
-  let store: PostgresStore | undefined;
-  let queue: RabbitQueue | undefined;
-  let worker: Worker | undefined;
-  const closeAll = async (): Promise<void> => {
-    await queue?.close().catch((error: unknown) => complain(`closing the queue: ${messageOf(error)}`));
-    await store?.close().catch((error: unknown) => complain(`closing the store: ${messageOf(error)}`));
-  };
-  // A stop request while starting closes the queue, which makes a start still waiting for the broker fail at once.
-  onStopRequest = () => void queue?.close().catch(() => undefined);
-  try {
-    const handler = await loadTaskHandler(config.kinds, settings);
-    store = await createPostgresStore({
-      connectionString: config.databaseUrl,
-      schema: config.schema,
-      migrate: false, // the service migrates
-      maxConnections: Math.min(50, config.concurrency + 3),
-    });
-    const health = await store.health();
-    if (!health.ok) throw new Error(`the store is not ready (schema ${config.schema}): ${health.detail}`);
-    if (stopRequested !== undefined) throw new Error(`${stopRequested} while starting`);
-    queue = createRabbitQueue({
-      url: config.amqpUrl,
-      prefix: config.queuePrefix,
-      kinds: config.kinds,
-      queueType: config.queueType,
-      ...(config.deliveryLimit === undefined ? {} : { deliveryLimit: config.deliveryLimit }),
-    });
-    queue.events.on('disconnected', (error) => complain(`broker connection lost: ${error.message}`));
-    queue.events.on('error', (error) => complain(`queue: ${error.message}`));
-
-    // Node's emitter has the methods the worker uses (emit, on, off); 'error' always has a listener here.
-    const events = new NodeEventEmitter() as unknown as TaskEvents;
-    events.on('error', (error) => complain(`worker: ${messageOf(error)}`));
-    events.on('task:failed', (task) =>
-      complain(`task ${task.id} failed: ${task.error?.code ?? 'error'}: ${task.error?.message ?? ''}`),
-    );
-    forwardWorkerEvents(events, tell);
-
-    worker = createWorker({
-      ...(config.workerId === undefined ? {} : { id: config.workerId }),
-      store,
-      ledger: store,
-      registry: store,
-      queue,
-      kinds: config.kinds,
-      concurrency: config.concurrency,
-      events,
-      handler,
-    });
-    label = worker.id;
-    await worker.start();
-  } catch (error) {
-    await worker?.stop({ graceMs: 0 }).catch(() => undefined);
-    await closeAll();
-    if (stopRequested !== undefined) {
-      say(`stopped (${stopRequested}) before it was ready`);
-      return EXIT.ok;
-    }
-    complain(`could not start: ${messageOf(error)}`);
-    return EXIT.failed;
-  }
-  say(
-    `ready: kinds ${config.kinds.join(', ')}, concurrency ${config.concurrency}, queue prefix ${config.queuePrefix}`,
-  );
-  tell({ type: 'tasker:ready', workerId: worker.id });
-
-  await new Promise<void>((resolve) => {
-    onStopRequest = resolve;
-    if (stopRequested !== undefined) resolve();
-  });
-  say(`${stopRequested}: stopping (${worker.running.length} running, grace ${config.stopGraceMs} ms)`);
-  try {
-    await worker.stop({ graceMs: config.stopGraceMs });
-  } catch (error) {
-    complain(`stopping failed: ${messageOf(error)}`);
-    await closeAll();
-    return EXIT.failed;
-  }
-  await closeAll();
-  say('stopped and deregistered');
-  return EXIT.ok;
-}
-
-exit(await main());
+exitAfterFlush(
+  await runPullWorkerProcess({
+    label: (workerId) => workerId ?? 'tasker-worker',
+    knownKinds: Object.keys(HANDLER_LOADERS),
+    settings: handlerSettings,
+    handler: (config, settings) => loadTaskHandler(config.kinds, settings),
+    // Thousands of tasks per worker: only failures are written; the service gets every event over IPC.
+    logTasks: 'failures',
+    observe: (events) => void forwardWorkerEvents(events, tell),
+    onReady: (worker) => tell({ type: 'tasker:ready', workerId: worker.id }),
+    stopOnDisconnect: true,
+  }),
+);

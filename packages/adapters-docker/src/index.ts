@@ -45,5 +45,10 @@ export {
   type ReadPullWorkerConfigOptions,
   readPullWorkerConfig,
 } from './worker/pull-worker-config.js';
+export {
+  exitAfterFlush,
+  type PullWorkerProcessOptions,
+  runPullWorkerProcess,
+} from './worker/pull-worker-process.js';
 export { type DiagnosticBehaviour, workerHandlers } from './worker/worker-handlers.js';
 export { PULL_WORKER_ENTRYPOINT } from './worker/worker-image.js';
