@@ -2,6 +2,7 @@ import { ScanplaneError } from '@scanplane/core';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './api-context.js';
 import { type OrganizationInput, toOrganization } from './organization-input.js';
+import { checkBodyId, notFound } from './record-ids.js';
 import {
   errorReplies,
   idParams,
@@ -9,9 +10,6 @@ import {
   organizationListQuery,
   organizationReply,
 } from './schemas.js';
-
-const notFound = (id: string): ScanplaneError =>
-  new ScanplaneError('NOT_FOUND', `no organization ${id}`, { details: { where: 'params/id', id } });
 
 /**
  * Organizations CRUD (Crossfeed's `/organizations`): list (optionally by tag), create (409 `CONFLICT` if the id is
@@ -66,7 +64,7 @@ export function organizationRoutes(context: ApiContext) {
       { schema: { params: idParams, response: { 200: organizationReply, ...errorReplies } } },
       async (request) => {
         const organization = await store.getOrganization(request.params.id);
-        if (organization === undefined) throw notFound(request.params.id);
+        if (organization === undefined) throw notFound('organization', request.params.id);
         return organization;
       },
     );
@@ -82,16 +80,8 @@ export function organizationRoutes(context: ApiContext) {
       },
       async (request) => {
         const { id } = request.params;
-        if (request.body.id !== undefined && request.body.id !== id) {
-          throw new ScanplaneError(
-            'INVALID_ARGUMENT',
-            `body/id '${request.body.id}' is not the path's '${id}'`,
-            {
-              details: { where: 'body/id' },
-            },
-          );
-        }
-        if ((await store.getOrganization(id)) === undefined) throw notFound(id);
+        checkBodyId(request.body.id, id);
+        if ((await store.getOrganization(id)) === undefined) throw notFound('organization', id);
         return store.putOrganization(toOrganization(request.body, id));
       },
     );
@@ -100,7 +90,8 @@ export function organizationRoutes(context: ApiContext) {
       '/organizations/:id',
       { schema: { params: idParams, response: errorReplies } },
       async (request, reply) => {
-        if (!(await store.deleteOrganization(request.params.id))) throw notFound(request.params.id);
+        if (!(await store.deleteOrganization(request.params.id)))
+          throw notFound('organization', request.params.id);
         return reply.code(204).send();
       },
     );

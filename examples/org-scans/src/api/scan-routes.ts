@@ -1,11 +1,9 @@
 import { ScanplaneError } from '@scanplane/core';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from './api-context.js';
+import { checkBodyId, notFound } from './record-ids.js';
 import { type ScanInput, selects, toScanDefinition } from './scan-input.js';
 import { errorReplies, idParams, scanBody, scanListQuery, scanReply } from './schemas.js';
-
-const notFound = (id: string): ScanplaneError =>
-  new ScanplaneError('NOT_FOUND', `no scan ${id}`, { details: { where: 'params/id', id } });
 
 /**
  * Scans CRUD and manual runs (Crossfeed's `/scans` and `POST /scans/{id}/run`): list (the scans selecting an
@@ -67,7 +65,7 @@ export function scanRoutes(context: ApiContext) {
       { schema: { params: idParams, response: { 200: scanReply, ...errorReplies } } },
       async (request) => {
         const scan = await store.getScan(request.params.id);
-        if (scan === undefined) throw notFound(request.params.id);
+        if (scan === undefined) throw notFound('scan', request.params.id);
         return scan;
       },
     );
@@ -77,16 +75,8 @@ export function scanRoutes(context: ApiContext) {
       { schema: { params: idParams, body: scanBody, response: { 200: scanReply, ...errorReplies } } },
       async (request) => {
         const { id } = request.params;
-        if (request.body.id !== undefined && request.body.id !== id) {
-          throw new ScanplaneError(
-            'INVALID_ARGUMENT',
-            `body/id '${request.body.id}' is not the path's '${id}'`,
-            {
-              details: { where: 'body/id' },
-            },
-          );
-        }
-        if ((await store.getScan(id)) === undefined) throw notFound(id);
+        checkBodyId(request.body.id, id);
+        if ((await store.getScan(id)) === undefined) throw notFound('scan', id);
         return store.putScan(await toScanDefinition(request.body, store, id), { at: clock.now() });
       },
     );
@@ -95,7 +85,7 @@ export function scanRoutes(context: ApiContext) {
       '/scans/:id',
       { schema: { params: idParams, response: errorReplies } },
       async (request, reply) => {
-        if (!(await store.deleteScan(request.params.id))) throw notFound(request.params.id);
+        if (!(await store.deleteScan(request.params.id))) throw notFound('scan', request.params.id);
         return reply.code(204).send();
       },
     );
