@@ -281,6 +281,13 @@ describe('pull mode: a Docker worker fleet of real pull workers on RabbitMQ and 
       ]),
     );
 
+    // A worker registers before it consumes: wait until each says it is ready, so the one stopped below is stopped
+    // running, not while it is still starting (that case gives up the start instead).
+    await waitFor(() => names.every((name) => /ready: kinds/.test(outputs.get(name)?.text() ?? '')), {
+      timeoutMs: 30_000,
+      message: 'the 3 workers ready',
+    });
+
     // The queue is empty: one worker stopped (SIGTERM), down to the minimum of 2. It deregistered and exited 0,
     // well before Docker's SIGKILL.
     const startedStop = Date.now();
